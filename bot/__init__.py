@@ -1,0 +1,1 @@
+"""Nudgebot's platform-neutral core: settings, the command language, the habit rules and replies."""

@@ -1,0 +1,1 @@
+"""The command language: words, client names, durations, dates and the two commands."""

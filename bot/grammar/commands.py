@@ -1,0 +1,513 @@
+"""Parsing `/visit` and `/promise` text into typed commands, or a specific error with an example."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from bot.grammar.durations import parse_duration
+from bot.grammar.when import (
+    WhenError,
+    end_of_day,
+    parse_day_or_moment,
+    parse_window,
+)
+from bot.grammar.words import (
+    UnclosedQuote,
+    Word,
+    client_prefixes,
+    is_email,
+    join,
+    looks_like_phone,
+    match_key,
+    tokenize,
+)
+
+MAX_TEXT = 3000
+MAX_NAME = 200
+
+LOG_EXAMPLE = "/visit Acme Dental 1h30 replaced fuser; todo: order toner"
+PLAN_EXAMPLE = "/visit plan Acme Dental Friday 8-9am"
+CANCEL_EXAMPLE = "/visit cancel Acme Dental technician ill"
+CALL_EXAMPLE = "/visit call Acme Dental spoke moved to Tuesday 8-9am"
+CONTACT_EXAMPLE = "/visit contact Acme Dental Jane Roe jane@acme.example +1 555 0100"
+LIST_EXAMPLE = "/visit list Acme Dental"
+PROMISE_EXAMPLE = "/promise Acme Dental send the revised quote by Friday"
+DONE_EXAMPLE = "/promise done 12"
+MOVE_EXAMPLE = "/promise move 12 to next Tuesday"
+
+VISIT_ACTIONS = ("log", "plan", "cancel", "call", "contact", "list", "help")
+PROMISE_ACTIONS = ("done", "move", "list", "help")
+
+Outcome = Literal["spoke", "voicemail"]
+_OUTCOMES: dict[str, Outcome] = {
+    "spoke": "spoke",
+    "reached": "spoke",
+    "voicemail": "voicemail",
+    "vm": "voicemail",
+    "left-voicemail": "voicemail",
+}
+_TODO = re.compile(r"(?:^|[;.\n]|\s)\s*(?:todo|to do|to-do|left|remaining|next)\s*:", re.IGNORECASE)
+_DUE_WORDS = {"by", "due", "before", "on", "until", "till"}
+_DATE_START = re.compile(
+    r"^(?:today|tonight|tomorrow|tmrw|next|in|mon|tue|wed|thu|fri|sat|sun|jan|feb|mar|apr|may|jun|jul|aug"
+    r"|sep|oct|nov|dec|\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[/.]\d{1,2})",
+    re.IGNORECASE,
+)
+_NUMBER = re.compile(r"^#?(\d{1,9})$")
+
+
+@dataclass(frozen=True)
+class ClientRef:
+    """The client a command names: as typed, whether it already exists, and where it sits in the text."""
+
+    name: str
+    known: bool
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class NeedClient:
+    """The client name can't be told from the rest of the text without knowing the client."""
+
+    action: str
+    start: int
+    candidates: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True)
+class ParseError:
+    """What was wrong with the text, and a command that would work."""
+
+    message: str
+    example: str
+
+
+@dataclass(frozen=True)
+class LogVisit:
+    """`/visit Acme Dental 1h30 replaced fuser; todo: order toner`."""
+
+    client: ClientRef
+    minutes: int
+    work_done: str
+    remaining: str | None
+
+
+@dataclass(frozen=True)
+class PlanAppointment:
+    """`/visit plan Acme Dental Friday 8-9am`."""
+
+    client: ClientRef
+    start: datetime
+    end: datetime
+    given_end: bool
+
+
+@dataclass(frozen=True)
+class CancelAppointment:
+    """`/visit cancel Acme Dental [reason]`."""
+
+    client: ClientRef
+    reason: str | None
+
+
+@dataclass(frozen=True)
+class LogCall:
+    """`/visit call Acme Dental [spoke|voicemail] [note]`."""
+
+    client: ClientRef
+    outcome: Outcome
+    note: str | None
+
+
+@dataclass(frozen=True)
+class SetContact:
+    """`/visit contact Acme Dental Jane Roe jane@acme.example +1 555 0100`."""
+
+    client: ClientRef
+    name: str | None
+    email: str | None
+    phone: str | None
+
+
+@dataclass(frozen=True)
+class ListOpen:
+    """`/visit list [client]`."""
+
+    client: ClientRef | None
+
+
+@dataclass(frozen=True)
+class Help:
+    """`/visit help` or `/promise help`."""
+
+    command: Literal["visit", "promise"]
+
+
+@dataclass(frozen=True)
+class AddPromise:
+    """`/promise Acme Dental send the revised quote by Friday`."""
+
+    client: ClientRef
+    text: str
+    due: datetime
+    due_has_time: bool
+
+
+@dataclass(frozen=True)
+class PromiseDone:
+    """`/promise done 12`."""
+
+    ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class MovePromise:
+    """`/promise move 12 to Friday`."""
+
+    id: int
+    due: datetime
+    due_has_time: bool
+
+
+@dataclass(frozen=True)
+class ListPromises:
+    """`/promise list`."""
+
+
+VisitCommand = LogVisit | PlanAppointment | CancelAppointment | LogCall | SetContact | ListOpen | Help
+PromiseCommand = AddPromise | PromiseDone | MovePromise | ListPromises | Help
+Parsed = VisitCommand | PromiseCommand | NeedClient | ParseError
+
+
+class _Refusal(Exception):
+    def __init__(self, message: str, example: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.example = example
+
+
+def candidate_keys(text: str) -> set[str]:
+    """Match keys of every name the text could start with (after an optional action word)."""
+    try:
+        words = tokenize(text)
+    except UnclosedQuote:
+        return set()
+    keys: set[str] = set()
+    for skip in (0, 1):
+        keys.update(match_key(name) for name, _ in client_prefixes(words[skip:]))
+    return keys
+
+
+def _rest(text: str, words: list[Word], index: int) -> str:
+    return text[words[index].start :].strip() if index < len(words) else ""
+
+
+def _known_client(words: list[Word], known: Collection[str]) -> tuple[ClientRef, int] | None:
+    """The longest leading name that is a known client, or a quoted name (known or new)."""
+    if words and words[0].quoted:
+        name = words[0].text
+        return ClientRef(name, match_key(name) in known, words[0].start, words[0].end), 1
+    for name, count in client_prefixes(words):
+        if match_key(name) in known:
+            return ClientRef(name, True, words[0].start, words[count - 1].end), count
+    return None
+
+
+def _need_client(action: str, words: list[Word]) -> NeedClient:
+    candidates = tuple((name, words[count - 1].end) for name, count in client_prefixes(words))
+    return NeedClient(action=action, start=words[0].start, candidates=candidates)
+
+
+def _check_name(client: ClientRef, example: str) -> None:
+    if not client.name.strip():
+        raise _Refusal("The client's name is empty.", example)
+    if len(client.name) > MAX_NAME:
+        raise _Refusal(f"A client name can be at most {MAX_NAME} characters.", example)
+
+
+def _unnamed(words: list[Word], count: int) -> ClientRef:
+    return ClientRef(join(words[:count]), False, words[0].start, words[count - 1].end)
+
+
+def _split_work(text: str) -> tuple[str, str | None]:
+    match = _TODO.search(text)
+    if not match:
+        return text.strip(" ;"), None
+    done = text[: match.start()].strip(" ;.")
+    left = text[match.end() :].strip(" ;")
+    return done, (left or None)
+
+
+def _find_duration(words: list[Word]) -> tuple[int, int, int] | None:
+    """(index, words used, minutes) of the first duration, reading "2 hours" as one."""
+    for index, word in enumerate(words):
+        if word.quoted:
+            continue
+        if (minutes := parse_duration(word.text)) is not None:
+            return index, 1, minutes
+        if index + 1 < len(words) and word.text.replace(".", "").replace(",", "").isdigit():
+            minutes = parse_duration(word.text + words[index + 1].text)
+            if minutes is not None:
+                return index, 2, minutes
+    return None
+
+
+def _log(text: str, words: list[Word], known: Collection[str]) -> LogVisit:
+    if not words:
+        raise _Refusal("Which client, how long, and what did you do?", LOG_EXAMPLE)
+    found = _known_client(words, known)
+    if found is not None:
+        client, count = found
+        duration = _find_duration(words[count:])
+        if duration is None or duration[0] != 0:
+            raise _Refusal(
+                f"How long were you at {client.name}? Put the time right after the name "
+                "(1h30, 90m, 1.5h or 1:30): the follow-up e-mail has to say it.",
+                LOG_EXAMPLE,
+            )
+        at, used, minutes = count, duration[1], duration[2]
+    else:
+        duration = _find_duration(words)
+        if duration is None:
+            raise _Refusal(
+                "How long did the visit take? Add the time (1h30, 90m, 1.5h or 1:30) after the client's "
+                "name: the follow-up e-mail has to say it.",
+                LOG_EXAMPLE,
+            )
+        index, used, minutes = duration
+        if index == 0:
+            raise _Refusal("Start with the client's name, then the time spent.", LOG_EXAMPLE)
+        client, at = _unnamed(words, index), index
+    _check_name(client, LOG_EXAMPLE)
+    work_done, remaining = _split_work(_rest(text, words, at + used))
+    if not work_done:
+        raise _Refusal(
+            f"What did you do at {client.name}? Add a few words after the time; "
+            "they go into the follow-up e-mail.",
+            LOG_EXAMPLE,
+        )
+    return LogVisit(client=client, minutes=minutes, work_done=work_done, remaining=remaining)
+
+
+def _plan(
+    text: str, words: list[Word], known: Collection[str], now: datetime, tz: ZoneInfo
+) -> PlanAppointment:
+    if not words:
+        raise _Refusal("Which client, which day and what arrival window?", PLAN_EXAMPLE)
+    found = _known_client(words, known)
+    splits = [found] if found is not None else [(_unnamed(words, i), i) for i in range(1, len(words))]
+    last_error = "I need a day and an arrival window after the client's name"
+    for client, count in splits:
+        try:
+            window = parse_window(_rest(text, words, count), now=now, tz=tz)
+        except WhenError as error:
+            last_error = str(error)
+            continue
+        _check_name(client, PLAN_EXAMPLE)
+        if window.end <= now:
+            raise _Refusal("That window is already over. Which day did you mean?", PLAN_EXAMPLE)
+        return PlanAppointment(client=client, start=window.start, end=window.end, given_end=window.given_end)
+    raise _Refusal(last_error[0].upper() + last_error[1:] + ".", PLAN_EXAMPLE)
+
+
+def _cancel(text: str, words: list[Word], known: Collection[str]) -> CancelAppointment | NeedClient:
+    if not words:
+        raise _Refusal("Which client's appointment should I cancel?", CANCEL_EXAMPLE)
+    found = _known_client(words, known)
+    if found is None:
+        return _need_client("cancel", words)
+    client, count = found
+    _check_name(client, CANCEL_EXAMPLE)
+    return CancelAppointment(client=client, reason=_rest(text, words, count) or None)
+
+
+def _call(text: str, words: list[Word], known: Collection[str]) -> LogCall | NeedClient:
+    if not words:
+        raise _Refusal("Which client did you call?", CALL_EXAMPLE)
+    found = _known_client(words, known)
+    if found is None:
+        marker = next((i for i, w in enumerate(words) if i and w.text.lower() in _OUTCOMES), None)
+        if marker is None:
+            return _need_client("call", words)
+        found = (_unnamed(words, marker), marker)
+    client, count = found
+    _check_name(client, CALL_EXAMPLE)
+    outcome: Outcome = "spoke"
+    if count < len(words) and words[count].text.lower() in _OUTCOMES:
+        outcome = _OUTCOMES[words[count].text.lower()]
+        count += 1
+    return LogCall(client=client, outcome=outcome, note=_rest(text, words, count) or None)
+
+
+def _contact(words: list[Word], known: Collection[str]) -> SetContact | NeedClient:
+    if not words:
+        raise _Refusal("Which client, and who is their contact?", CONTACT_EXAMPLE)
+    found = _known_client(words, known)
+    if found is None:
+        return _need_client("contact", words)
+    client, count = found
+    _check_name(client, CONTACT_EXAMPLE)
+    email: str | None = None
+    phone_words: list[str] = []
+    name_words: list[str] = []
+    for word in words[count:]:
+        if email is None and is_email(word.text):
+            email = word.text
+        elif not word.quoted and re.fullmatch(r"[+\d().\-/]+|x\d+|ext\.?", word.text, re.IGNORECASE):
+            phone_words.append(word.text)
+        else:
+            name_words.append(word.text)
+    phone = " ".join(phone_words) or None
+    if phone is not None and not looks_like_phone(phone):
+        raise _Refusal(f"“{phone}” doesn't look like a phone number.", CONTACT_EXAMPLE)
+    name = " ".join(name_words) or None
+    if not (name or email or phone):
+        raise _Refusal(f"Who is the contact at {client.name}? Give a name, e-mail or phone.", CONTACT_EXAMPLE)
+    if name and len(name) > MAX_NAME:
+        raise _Refusal(f"A contact name can be at most {MAX_NAME} characters.", CONTACT_EXAMPLE)
+    return SetContact(client=client, name=name, email=email, phone=phone)
+
+
+def _list(words: list[Word], known: Collection[str]) -> ListOpen | NeedClient:
+    if not words:
+        return ListOpen(client=None)
+    found = _known_client(words, known)
+    if found is None or found[1] != len(words):
+        return _need_client("list", words)
+    return ListOpen(client=found[0])
+
+
+def parse_visit(
+    text: str, *, known: Collection[str], now: datetime, tz: ZoneInfo
+) -> VisitCommand | NeedClient | ParseError:
+    """Parse `/visit` text; `known` holds the match keys of existing clients among `candidate_keys(text)`."""
+    try:
+        if len(text) > MAX_TEXT:
+            raise _Refusal(f"That's longer than I can take ({MAX_TEXT} characters).", LOG_EXAMPLE)
+        words = tokenize(text)
+        action = words[0].text.lower() if words and not words[0].quoted else ""
+        rest = words[1:]
+        if action == "help" and len(words) == 1:
+            return Help("visit")
+        if action == "plan":
+            return _plan(text, rest, known, now, tz)
+        if action == "cancel":
+            return _cancel(text, rest, known)
+        if action == "call":
+            return _call(text, rest, known)
+        if action == "contact":
+            return _contact(rest, known)
+        if action == "list":
+            return _list(rest, known)
+        if action == "log":
+            return _log(text, rest, known)
+        return _log(text, words, known)
+    except UnclosedQuote:
+        return ParseError("A quote is opened but never closed.", '/visit "Café Müller GmbH" 45m reset VPN')
+    except _Refusal as refusal:
+        return ParseError(refusal.message, refusal.example)
+
+
+def _due(text: str, words: list[Word], now: datetime, tz: ZoneInfo) -> tuple[int, datetime, bool] | None:
+    """Where the due date starts in `words`, and the date: "by Friday", "due tomorrow 5pm", "2026-12-03"."""
+    for index in range(len(words) - 2, -1, -1):
+        if words[index].text.lower() in _DUE_WORDS and not words[index].quoted:
+            when = parse_day_or_moment(_rest(text, words, index + 1), now=now, tz=tz)
+            if when is not None:
+                return index, when.at, when.has_time
+    for size in (3, 2, 1):
+        if len(words) > size and _DATE_START.match(words[-size].text):
+            when = parse_day_or_moment(_rest(text, words, len(words) - size), now=now, tz=tz)
+            if when is not None:
+                return len(words) - size, when.at, when.has_time
+    return None
+
+
+def _check_due(at: datetime, has_time: bool, now: datetime, tz: ZoneInfo, example: str) -> datetime:
+    due = at if has_time else end_of_day(at.date(), tz)
+    if due < now:
+        raise _Refusal("That date is already past. When will you do it?", example)
+    return due
+
+
+def _add_promise(
+    text: str, words: list[Word], known: Collection[str], now: datetime, tz: ZoneInfo
+) -> AddPromise | NeedClient:
+    if not words:
+        raise _Refusal("Which client, what did you promise, and by when?", PROMISE_EXAMPLE)
+    found = _known_client(words, known)
+    if found is None:
+        return _need_client("promise", words)
+    client, count = found
+    _check_name(client, PROMISE_EXAMPLE)
+    body = words[count:]
+    due = _due(text, body, now, tz)
+    if due is None:
+        raise _Refusal(
+            f"By when? A promise to {client.name} needs a due date, like “by Friday” or “by 2026-12-03”.",
+            PROMISE_EXAMPLE,
+        )
+    index, at, has_time = due
+    promised = text[body[0].start : body[index].start].strip() if index else ""
+    if not promised:
+        raise _Refusal(f"What did you promise {client.name}?", PROMISE_EXAMPLE)
+    return AddPromise(client, promised, _check_due(at, has_time, now, tz, PROMISE_EXAMPLE), has_time)
+
+
+def _ids(words: list[Word]) -> tuple[int, ...]:
+    ids = []
+    for word in words:
+        match = _NUMBER.match(word.text.strip(","))
+        if not match:
+            raise _Refusal(f"“{word.text}” isn't a promise number; `/promise list` shows them.", DONE_EXAMPLE)
+        ids.append(int(match[1]))
+    if not ids:
+        raise _Refusal("Which promise? Give its number from `/promise list`.", DONE_EXAMPLE)
+    return tuple(dict.fromkeys(ids))
+
+
+def _move(text: str, words: list[Word], now: datetime, tz: ZoneInfo) -> MovePromise:
+    match = _NUMBER.match(words[0].text) if words else None
+    if match is None:
+        raise _Refusal(
+            "Which promise? Give its number from `/promise list`, then the new date.", MOVE_EXAMPLE
+        )
+    at = 2 if len(words) > 1 and words[1].text.lower() in {"to", "until", "till", "by"} else 1
+    when = parse_day_or_moment(_rest(text, words, at), now=now, tz=tz)
+    if when is None:
+        raise _Refusal("To which date? Give the new due date after the number.", MOVE_EXAMPLE)
+    return MovePromise(
+        int(match[1]), _check_due(when.at, when.has_time, now, tz, MOVE_EXAMPLE), when.has_time
+    )
+
+
+def parse_promise(
+    text: str, *, known: Collection[str], now: datetime, tz: ZoneInfo
+) -> PromiseCommand | NeedClient | ParseError:
+    """Parse `/promise` text; `known` as for `parse_visit`."""
+    try:
+        if len(text) > MAX_TEXT:
+            raise _Refusal(f"That's longer than I can take ({MAX_TEXT} characters).", PROMISE_EXAMPLE)
+        words = tokenize(text)
+        action = words[0].text.lower() if words and not words[0].quoted else ""
+        if action == "help" and len(words) == 1:
+            return Help("promise")
+        if action == "list" and len(words) == 1:
+            return ListPromises()
+        if action == "done" and (len(words) == 1 or _NUMBER.match(words[1].text)):
+            return PromiseDone(_ids(words[1:]))
+        if action == "move" and (len(words) == 1 or _NUMBER.match(words[1].text)):
+            return _move(text, words[1:], now, tz)
+        return _add_promise(text, words, known, now, tz)
+    except UnclosedQuote:
+        return ParseError(
+            "A quote is opened but never closed.", '/promise "Café Müller GmbH" call back by Friday'
+        )
+    except _Refusal as refusal:
+        return ParseError(refusal.message, refusal.example)

@@ -1,0 +1,174 @@
+"""Dates and arrival windows in the technician's time zone, read with dateparser."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import dateparser
+
+MAX_PHRASE = 60
+
+# A phrase names a time of day (not just a day) when it has one of these.
+_HAS_TIME = re.compile(
+    r"\d{1,2}:\d{2}|\d\s*(?:am|pm|a\.m\.|p\.m\.)\b|\b(?:noon|midnight|tonight|hours?|minutes?|mins?)\b",
+    re.IGNORECASE,
+)
+# dateparser reads a bare "2" as a month away; a day needs a letter or a written-out date.
+_DATEISH = re.compile(r"[^\W\d_]|\d{1,4}[-/.]\d{1,2}")
+
+_RANGE = re.compile(
+    r"(?:^|\s)(?:from\s+)?(?P<h1>\d{1,2})(?::(?P<m1>\d{2}))?\s*(?P<s1>am|pm)?"
+    r"\s*(?:-|\u2013|\u2014|to|until|till)\s*"
+    r"(?P<h2>\d{1,2})(?::(?P<m2>\d{2}))?\s*(?P<s2>am|pm)?$",
+    re.IGNORECASE,
+)
+_SINGLE = re.compile(
+    r"(?:^|\s)(?:at\s+)?(?P<h1>\d{1,2})(?:(?::(?P<m1>\d{2}))\s*(?P<s1a>am|pm)?|\s*(?P<s1b>am|pm))$",
+    re.IGNORECASE,
+)
+
+DEFAULT_WINDOW = timedelta(hours=1)
+MAX_WINDOW = timedelta(hours=12)
+
+
+class WhenError(ValueError):
+    """A date or window could not be read; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class When:
+    """A moment named by the technician; `has_time` is False for a plain day ("Friday")."""
+
+    at: datetime
+    has_time: bool
+
+
+@dataclass(frozen=True)
+class Window:
+    """An arrival window; `given_end` is False when only a start time was typed."""
+
+    start: datetime
+    end: datetime
+    given_end: bool
+
+
+def _local_base(now: datetime, tz: ZoneInfo) -> datetime:
+    return now.astimezone(tz).replace(tzinfo=None)
+
+
+def parse_day_or_moment(phrase: str, *, now: datetime, tz: ZoneInfo) -> When | None:
+    """Read "Friday", "tomorrow 5pm", "in 3 days", "2026-12-03"; None when it is not a date."""
+    phrase = phrase.strip()
+    if not phrase or len(phrase) > MAX_PHRASE or not _DATEISH.search(phrase):
+        return None
+    settings = {
+        "PREFER_DATES_FROM": "future",
+        "RELATIVE_BASE": _local_base(now, tz),
+        "RETURN_AS_TIMEZONE_AWARE": False,
+    }
+    try:
+        parsed = dateparser.parse(phrase, languages=["en"], settings=settings)  # type: ignore[arg-type]
+    except (ValueError, OverflowError, TypeError, KeyError, AttributeError, IndexError):
+        # dateparser raises a variety of errors on odd input; for us any of them means "not a date".
+        return None
+    if parsed is None:
+        return None
+    has_time = bool(_HAS_TIME.search(phrase))
+    moment = parsed if has_time else datetime.combine(parsed.date(), time())
+    return When(at=moment.replace(tzinfo=tz), has_time=has_time)
+
+
+def _to_24h(hour: int, suffix: str | None) -> int | None:
+    if suffix is None:
+        return hour if 0 <= hour <= 23 else None
+    if not 1 <= hour <= 12:
+        return None
+    base = 0 if hour == 12 else hour
+    return base + 12 if suffix == "pm" else base
+
+
+def _other(suffix: str) -> str:
+    return "am" if suffix == "pm" else "pm"
+
+
+def _resolve_range(h1: int, h2: int, s1: str | None, s2: str | None) -> tuple[int, int] | None:
+    """Hours of a typed range, reading "8-9am", "11-1pm", "8am-12" and "2-3" the way people mean them."""
+    if s1 is None and s2 is None:
+        start, end = h1, h2
+        if h1 < 7 and h2 <= 12:
+            # Nobody books a 2-3 in the small hours: "2-3" is the afternoon.
+            start, end = h1 + 12, (h2 + 12 if h2 != 12 else 12)
+        elif end <= start and end < 12:
+            end += 12
+        return (start, end) if end <= 23 and start <= 23 else None
+    if s1 is None:
+        assert s2 is not None
+        end = _to_24h(h2, s2)
+        start = _to_24h(h1, s2)
+        if start is not None and end is not None and start > end:
+            start = _to_24h(h1, _other(s2))
+        return (start, end) if start is not None and end is not None else None
+    start = _to_24h(h1, s1)
+    end = _to_24h(h2, s2 or s1)
+    if s2 is None and start is not None and end is not None and end <= start:
+        end = _to_24h(h2, _other(s1))
+    return (start, end) if start is not None and end is not None else None
+
+
+def _minutes(text: str | None) -> int:
+    value = int(text) if text else 0
+    if value > 59:
+        raise WhenError("minutes go up to 59")
+    return value
+
+
+def _day(phrase: str, *, now: datetime, tz: ZoneInfo) -> date:
+    phrase = phrase.strip()
+    if not phrase:
+        return now.astimezone(tz).date()
+    when = parse_day_or_moment(phrase, now=now, tz=tz)
+    if when is None:
+        raise WhenError(f"I can't tell which day “{phrase}” is")
+    return when.at.date()
+
+
+def parse_window(phrase: str, *, now: datetime, tz: ZoneInfo) -> Window:
+    """Read "Friday 8-9am", "tomorrow 14:00-15:30" or "2026-12-03 9am" (one hour from the start)."""
+    phrase = " ".join(phrase.split())
+    if match := _RANGE.search(phrase):
+        hours = _resolve_range(
+            int(match["h1"]),
+            int(match["h2"]),
+            (match["s1"] or "").lower() or None,
+            (match["s2"] or "").lower() or None,
+        )
+        if hours is None:
+            raise WhenError("that arrival window has an hour that doesn't exist")
+        day = _day(phrase[: match.start()], now=now, tz=tz)
+        start = datetime.combine(day, time(hours[0], _minutes(match["m1"])), tzinfo=tz)
+        end = datetime.combine(day, time(hours[1], _minutes(match["m2"])), tzinfo=tz)
+        given_end = True
+    elif match := _SINGLE.search(phrase):
+        suffix = (match["s1a"] or match["s1b"] or "").lower() or None
+        hour = _to_24h(int(match["h1"]), suffix)
+        if hour is None:
+            raise WhenError("that start time has an hour that doesn't exist")
+        day = _day(phrase[: match.start()], now=now, tz=tz)
+        start = datetime.combine(day, time(hour, _minutes(match["m1"])), tzinfo=tz)
+        end = start + DEFAULT_WINDOW
+        given_end = False
+    else:
+        raise WhenError("I need a day and an arrival window")
+    if end <= start:
+        raise WhenError("the window ends before it starts")
+    if end - start > MAX_WINDOW:
+        raise WhenError("that window is longer than a working day")
+    return Window(start=start, end=end, given_end=given_end)
+
+
+def end_of_day(day: date, tz: ZoneInfo) -> datetime:
+    """The last minute of a local day: what "by Friday" means."""
+    return datetime.combine(day, time(23, 59), tzinfo=tz)

@@ -1,0 +1,1 @@
+"""Nudgebot's storage: models, the engine and session factory, repositories and migrations."""
