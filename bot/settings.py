@@ -19,12 +19,14 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
-    slack_bot_token: SecretStr
-    slack_signing_secret: SecretStr
+    # Optional here so `python -m bot migrate` runs without them; `require_slack()` guards serving.
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
     database_url: str = "sqlite:///nudgebot.db"
-    port: int = Field(default=3000, ge=1, le=65535)
+    port: int = Field(default=3000, ge=0, le=65535)
+    host: str = "0.0.0.0"
     digest_channel: str | None = None
     run_jobs: bool = True
     auto_migrate: bool = True
@@ -53,6 +55,18 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as error:
             raise ValueError(f"unknown time zone {value!r}; use an IANA name like Europe/Berlin") from error
         return value
+
+    def require_slack(self) -> tuple[str, str]:
+        """The bot token and signing secret, or a one-line `SettingsError` naming what is missing."""
+        for field in ("slack_bot_token", "slack_signing_secret"):
+            value = getattr(self, field)
+            if value is None or not value.get_secret_value().strip():
+                raise SettingsError(
+                    f"{field.upper()} is not set: put {WHERE_TO_GET[field]} in the environment or .env"
+                )
+        assert self.slack_bot_token is not None
+        assert self.slack_signing_secret is not None
+        return self.slack_bot_token.get_secret_value(), self.slack_signing_secret.get_secret_value()
 
     @property
     def socket_mode(self) -> bool:

@@ -70,7 +70,7 @@ def parse_day_or_moment(phrase: str, *, now: datetime, tz: ZoneInfo) -> When | N
         "RETURN_AS_TIMEZONE_AWARE": False,
     }
     try:
-        parsed = dateparser.parse(phrase, languages=["en"], settings=settings)  # type: ignore[arg-type]
+        parsed = dateparser.parse(phrase, languages=["en"], settings=settings)
     except (ValueError, OverflowError, TypeError, KeyError, AttributeError, IndexError):
         # dateparser raises a variety of errors on odd input; for us any of them means "not a date".
         return None
@@ -96,6 +96,8 @@ def _other(suffix: str) -> str:
 
 def _resolve_range(h1: int, h2: int, s1: str | None, s2: str | None) -> tuple[int, int] | None:
     """Hours of a typed range, reading "8-9am", "11-1pm", "8am-12" and "2-3" the way people mean them."""
+    start: int | None
+    end: int | None
     if s1 is None and s2 is None:
         start, end = h1, h2
         if h1 < 7 and h2 <= 12:
@@ -103,19 +105,20 @@ def _resolve_range(h1: int, h2: int, s1: str | None, s2: str | None) -> tuple[in
             start, end = h1 + 12, (h2 + 12 if h2 != 12 else 12)
         elif end <= start and end < 12:
             end += 12
-        return (start, end) if end <= 23 and start <= 23 else None
-    if s1 is None:
+    elif s1 is None:
         assert s2 is not None
         end = _to_24h(h2, s2)
         start = _to_24h(h1, s2)
         if start is not None and end is not None and start > end:
             start = _to_24h(h1, _other(s2))
-        return (start, end) if start is not None and end is not None else None
-    start = _to_24h(h1, s1)
-    end = _to_24h(h2, s2 or s1)
-    if s2 is None and start is not None and end is not None and end <= start:
-        end = _to_24h(h2, _other(s1))
-    return (start, end) if start is not None and end is not None else None
+    else:
+        start = _to_24h(h1, s1)
+        end = _to_24h(h2, s2 or s1)
+        if s2 is None and start is not None and end is not None and end <= start:
+            end = _to_24h(h2, _other(s1))
+    if start is None or end is None or start > 23 or end > 23:
+        return None
+    return start, end
 
 
 def _minutes(text: str | None) -> int:

@@ -1,0 +1,160 @@
+"""Finding the client a command means, and asking "did you mean" instead of creating a near-duplicate."""
+
+from __future__ import annotations
+
+import json
+
+from rapidfuzz import fuzz, process
+
+from bot.context import Context, Refused
+from bot.grammar.commands import ClientRef, NeedClient
+from bot.grammar.words import match_key, tidy_name
+from bot.replies import Actions, Button, Reply, Section, error
+from storage import repositories as repo
+from storage.models import Client
+
+SIMILAR = 80
+MAX_SUGGESTIONS = 3
+# Slack caps a button value at 2,000 characters; the re-run command has to fit in it.
+MAX_CHOICE_VALUE = 1900
+
+CHOOSE = "client.choose"
+
+
+def quoted(name: str) -> str:
+    """A client name in the quotes the grammar reads back as one name."""
+    return f"“{name}”" if '"' in name else f'"{name}"'
+
+
+def similar(ctx: Context, name: str) -> list[tuple[str, float]]:
+    """Existing client names close to `name`, best first."""
+    names = repo.client_names(ctx.session, workspace_id=ctx.workspace.id)
+    if not names:
+        return []
+    found = process.extract(
+        match_key(name), names.keys(), scorer=fuzz.ratio, limit=MAX_SUGGESTIONS, score_cutoff=SIMILAR
+    )
+    return [(names[key], score) for key, score, _ in found]
+
+
+def _choice(command: str, text: str, request_key: str | None, new: bool) -> str:
+    return json.dumps({"c": command, "t": text, "k": request_key or "", "n": new}, ensure_ascii=False)
+
+
+def did_you_mean(
+    *,
+    command: str,
+    typed: str,
+    suggestions: list[str],
+    text: str,
+    start: int,
+    end: int,
+    request_key: str | None,
+    may_create: bool,
+) -> Reply:
+    """Ask which client was meant, with a button per suggestion (and one for a new client)."""
+    buttons: list[Button] = []
+    for name in suggestions:
+        value = _choice(command, text[:start] + quoted(name) + text[end:], request_key, False)
+        if len(value) <= MAX_CHOICE_VALUE:
+            buttons.append(Button(name, CHOOSE, value, "primary" if not buttons else None))
+    if may_create:
+        value = _choice(command, text[:start] + quoted(typed) + text[end:], request_key, True)
+        if len(value) <= MAX_CHOICE_VALUE:
+            buttons.append(Button(f"New client “{typed}”"[:75], CHOOSE, value))
+    listed = ", ".join(f"*{name}*" for name in suggestions)
+    blocks: list[Section | Actions] = [
+        Section(f"I don't know a client called “{typed}”. Did you mean {listed}?"),
+    ]
+    if buttons:
+        blocks.append(Actions(tuple(buttons)))
+    else:
+        blocks.append(
+            Section(f"Type the command again with the exact name, e.g. /{command} {suggestions[0]} …")
+        )
+    return Reply(summary=f"Did you mean {suggestions[0]}?", blocks=tuple(blocks), tone="question")
+
+
+def resolve(
+    ctx: Context,
+    ref: ClientRef,
+    *,
+    command: str,
+    text: str,
+    request_key: str | None,
+    may_create: bool,
+    force_new: bool,
+    example: str,
+) -> Client:
+    """The client `ref` names: an existing one, a new one, or a refusal asking which was meant."""
+    key = match_key(ref.name)
+    if ref.known or force_new:
+        existing = repo.client_by_key(ctx.session, workspace_id=ctx.workspace.id, key=key)
+        if existing is not None:
+            return existing
+    if not force_new:
+        suggestions = [name for name, _ in similar(ctx, ref.name)]
+        if suggestions:
+            raise Refused(
+                did_you_mean(
+                    command=command,
+                    typed=ref.name,
+                    suggestions=suggestions,
+                    text=text,
+                    start=ref.start,
+                    end=ref.end,
+                    request_key=request_key,
+                    may_create=may_create,
+                )
+            )
+    if not may_create:
+        raise Refused(error(f"I don't know a client called “{ref.name}” yet.", example))
+    return repo.add_client(
+        ctx.session,
+        workspace_id=ctx.workspace.id,
+        name=tidy_name(ref.name),
+        key=key,
+        owner_id=ctx.technician.id,
+        now=ctx.now,
+    )
+
+
+def unresolved(
+    ctx: Context,
+    need: NeedClient,
+    *,
+    command: str,
+    text: str,
+    request_key: str | None,
+    may_create: bool,
+    example: str,
+) -> Refused:
+    """The refusal for a name that can't be split from the text: the closest client, or how to name it."""
+    best: tuple[float, str, int, list[str]] | None = None
+    for typed, end in need.candidates:
+        matches = similar(ctx, typed)
+        if matches and (best is None or matches[0][1] > best[0]):
+            best = (matches[0][1], typed, end, [name for name, _ in matches])
+    if best is not None:
+        _, typed, end, names = best
+        return Refused(
+            did_you_mean(
+                command=command,
+                typed=typed,
+                suggestions=names,
+                text=text,
+                start=need.start,
+                end=end,
+                request_key=request_key,
+                may_create=False,
+            )
+        )
+    if may_create:
+        first = need.candidates[-1][0] if need.candidates else ""
+        message = (
+            f"I don't know a client starting “{first}”. A new client's name goes in quotes, "
+            "so I can tell where it ends."
+        )
+    else:
+        message = f"I don't know a client called “{need.candidates[0][0]}”." if need.candidates else ""
+    return Refused(error(message, example))

@@ -1,0 +1,32 @@
+"""The state one request works in: its session, who is asking, their time zone and `now`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from bot.replies import Reply
+from storage.models import Technician, Workspace
+
+
+@dataclass(frozen=True)
+class Context:
+    """A request's view of the world, valid inside one transaction."""
+
+    session: Session
+    workspace: Workspace
+    technician: Technician
+    tz: ZoneInfo
+    tz_known: bool
+    now: datetime
+
+
+class Refused(Exception):
+    """The request changes nothing: the transaction is rolled back and `reply` says why."""
+
+    def __init__(self, reply: Reply) -> None:
+        super().__init__(reply.summary)
+        self.reply = reply

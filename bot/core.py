@@ -1,0 +1,311 @@
+"""The core's front door: commands, button presses and forms in, neutral replies out."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot import forms, listing, promises, visits
+from bot.clients import CHOOSE, resolve, unresolved
+from bot.context import Context, Refused
+from bot.grammar import commands as grammar
+from bot.help import usage
+from bot.people import Actor, Invocation, Press, Profile, Submission
+from bot.replies import Form, FormOutcome, Reply, Section, error
+from bot.services import Services
+from storage import repositories as repo
+from storage.models import Client
+
+logger = logging.getLogger(__name__)
+
+PROFILE_MAX_AGE = timedelta(days=7)
+
+ALREADY_DONE = Reply(
+    summary="Already done",
+    blocks=(Section("I've already acted on that: it reached me twice, and I only do things once."),),
+    tone="info",
+)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Handled:
+    """A reply, and whether the adapter should refresh the person's profile (name, time zone) afterwards."""
+
+    reply: Reply
+    refresh_profile: bool = False
+
+
+def _zone(name: str | None) -> ZoneInfo | None:
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+class Core:
+    """Nudgebot's logic behind one interface, for any chat platform."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.default_tz = ZoneInfo(services.settings.default_timezone)
+
+    @contextmanager
+    def _context(self, actor: Actor, request_key: str | None) -> Iterator[Context]:
+        now = self.services.clock()
+        with self.services.sessions.begin() as session:
+            workspace = repo.ensure_workspace(session, team_id=actor.workspace, now=now)
+            technician = repo.ensure_technician(
+                session, workspace_id=workspace.id, user_id=actor.user, now=now
+            )
+            if request_key is not None and not repo.claim_request(session, key=request_key, now=now):
+                raise Refused(ALREADY_DONE)
+            zone = _zone(technician.timezone)
+            yield Context(
+                session=session,
+                workspace=workspace,
+                technician=technician,
+                tz=zone or self.default_tz,
+                tz_known=zone is not None,
+                now=now,
+            )
+
+    def _run(
+        self, actor: Actor, request_key: str | None, work: Callable[[Context], T]
+    ) -> tuple[T | None, Reply | None, bool]:
+        stale = True
+        try:
+            with self._context(actor, request_key) as ctx:
+                fetched = ctx.technician.profile_fetched_at
+                stale = fetched is None or ctx.now - fetched > PROFILE_MAX_AGE
+                return work(ctx), None, stale
+        except Refused as refused:
+            # The transaction above has been rolled back: a refusal stores nothing.
+            return None, refused.reply, stale
+
+    def command(self, invocation: Invocation, *, force_new: bool = False) -> Handled:
+        """Handle `/visit …` or `/promise …`."""
+        run = self._visit if invocation.command == "visit" else self._promise
+        reply, refusal, stale = self._run(
+            invocation.actor, invocation.request_key, lambda ctx: run(ctx, invocation, force_new)
+        )
+        return Handled(reply=refusal or reply or ALREADY_DONE, refresh_profile=stale)
+
+    def _known(self, ctx: Context, text: str) -> set[str]:
+        return repo.existing_client_keys(
+            ctx.session, workspace_id=ctx.workspace.id, keys=grammar.candidate_keys(text)
+        )
+
+    def _client(
+        self,
+        ctx: Context,
+        invocation: Invocation,
+        ref: grammar.ClientRef,
+        *,
+        may_create: bool,
+        force_new: bool,
+        example: str,
+    ) -> Client:
+        return resolve(
+            ctx,
+            ref,
+            command=invocation.command,
+            text=invocation.text,
+            request_key=invocation.request_key,
+            may_create=may_create,
+            force_new=force_new,
+            example=example,
+        )
+
+    def _need(self, ctx: Context, invocation: Invocation, need: grammar.NeedClient) -> Refused:
+        examples = {
+            "cancel": grammar.CANCEL_EXAMPLE,
+            "call": grammar.CALL_EXAMPLE,
+            "list": grammar.LIST_EXAMPLE,
+            "contact": '/visit contact "Acme Dental" Jane Roe jane@acme.example +1 555 0100',
+            "promise": '/promise "Acme Dental" send the revised quote by Friday',
+        }
+        return unresolved(
+            ctx,
+            need,
+            command=invocation.command,
+            text=invocation.text,
+            request_key=invocation.request_key,
+            may_create=need.action in {"contact", "promise"},
+            example=examples[need.action],
+        )
+
+    def _visit(self, ctx: Context, invocation: Invocation, force_new: bool) -> Reply:
+        parsed = grammar.parse_visit(
+            invocation.text, known=self._known(ctx, invocation.text), now=ctx.now, tz=ctx.tz
+        )
+        match parsed:
+            case grammar.ParseError(message, example):
+                raise Refused(error(message, example))
+            case grammar.NeedClient():
+                raise self._need(ctx, invocation, parsed)
+            case grammar.Help():
+                return usage("visit")
+            case grammar.LogVisit(client=ref):
+                client = self._client(
+                    ctx, invocation, ref, may_create=True, force_new=force_new, example=grammar.LOG_EXAMPLE
+                )
+                return visits.log_visit(ctx, parsed, client)
+            case grammar.PlanAppointment(client=ref):
+                client = self._client(
+                    ctx, invocation, ref, may_create=True, force_new=force_new, example=grammar.PLAN_EXAMPLE
+                )
+                return visits.plan(ctx, parsed, client)
+            case grammar.CancelAppointment(client=ref):
+                client = self._client(
+                    ctx, invocation, ref, may_create=False, force_new=False, example=grammar.CANCEL_EXAMPLE
+                )
+                return visits.cancel(ctx, parsed, client)
+            case grammar.LogCall(client=ref):
+                client = self._client(
+                    ctx, invocation, ref, may_create=False, force_new=False, example=grammar.CALL_EXAMPLE
+                )
+                return visits.call(ctx, parsed, client)
+            case grammar.SetContact(client=ref):
+                client = self._client(
+                    ctx,
+                    invocation,
+                    ref,
+                    may_create=True,
+                    force_new=force_new,
+                    example=grammar.CONTACT_EXAMPLE,
+                )
+                return visits.set_contact(ctx, parsed, client)
+            case grammar.ListOpen(client=None):
+                return listing.list_open(ctx, None)
+            case grammar.ListOpen(client=grammar.ClientRef() as ref):
+                client = self._client(
+                    ctx, invocation, ref, may_create=False, force_new=False, example=grammar.LIST_EXAMPLE
+                )
+                return listing.list_open(ctx, client)
+        raise AssertionError(f"unhandled visit command {parsed!r}")
+
+    def _promise(self, ctx: Context, invocation: Invocation, force_new: bool) -> Reply:
+        parsed = grammar.parse_promise(
+            invocation.text, known=self._known(ctx, invocation.text), now=ctx.now, tz=ctx.tz
+        )
+        match parsed:
+            case grammar.ParseError(message, example):
+                raise Refused(error(message, example))
+            case grammar.NeedClient():
+                raise self._need(ctx, invocation, parsed)
+            case grammar.Help():
+                return usage("promise")
+            case grammar.AddPromise(client=ref):
+                client = self._client(
+                    ctx,
+                    invocation,
+                    ref,
+                    may_create=True,
+                    force_new=force_new,
+                    example=grammar.PROMISE_EXAMPLE,
+                )
+                return promises.add(ctx, parsed, client)
+            case grammar.PromiseDone():
+                return promises.done(ctx, parsed)
+            case grammar.MovePromise():
+                return promises.move(ctx, parsed)
+            case grammar.ListPromises():
+                return promises.list_open(ctx)
+        raise AssertionError(f"unhandled promise command {parsed!r}")
+
+    def press(self, press: Press) -> Reply:
+        """Handle a button; every one is safe to press twice."""
+        if press.action == CHOOSE:
+            return self._choose(press)
+        handlers: dict[str, Callable[[Context, str], Reply]] = {
+            visits.FOLLOWUP_SENT: lambda ctx, value: visits.followup_sent(ctx, _number(value)),
+            visits.CALL_LOGGED: visits.call_pressed,
+            visits.NARROW_WINDOW: lambda ctx, value: visits.narrow_window(ctx, _number(value)),
+            promises.KEPT: promises.kept_pressed,
+        }
+        handler = handlers.get(press.action)
+        if handler is None:
+            return error("That button is out of date; type the command instead.")
+        reply, refusal, _ = self._run(press.actor, None, lambda ctx: handler(ctx, press.value))
+        return refusal or reply or ALREADY_DONE
+
+    def _choose(self, press: Press) -> Reply:
+        """A "did you mean" answer: run the original command again with the chosen client."""
+        try:
+            choice = json.loads(press.value)
+            command, text, key, new = str(choice["c"]), str(choice["t"]), str(choice["k"]), bool(choice["n"])
+        except (ValueError, KeyError, TypeError):
+            return error("That button is out of date; type the command again.")
+        if command not in {"visit", "promise"}:
+            return error("That button is out of date; type the command again.")
+        invocation = Invocation(press.actor, command, text, request_key=f"choose:{key}" if key else None)
+        return self.command(invocation, force_new=new).reply
+
+    def home(self, actor: Actor) -> Reply:
+        """What the technician has open, for App Home."""
+        reply, refusal, _ = self._run(actor, None, lambda ctx: listing.list_open(ctx, None))
+        return refusal or reply or ALREADY_DONE
+
+    def form(self, command: str) -> Form:
+        """The form shown for a command typed without text."""
+        return forms.visit_form() if command == "visit" else forms.promise_form()
+
+    def submit(self, submission: Submission) -> FormOutcome:
+        """Validate a submitted form; on errors nothing is stored."""
+        submit = forms.submit_visit if submission.kind == forms.VISIT_FORM else forms.submit_promise
+
+        def work(ctx: Context) -> FormOutcome:
+            outcome = submit(ctx, submission.values, submission.ticked)
+            if outcome.errors:
+                raise _FormRefused(outcome)
+            return outcome
+
+        try:
+            outcome, refusal, _ = self._run(submission.actor, submission.request_key, work)
+        except _FormRefused as refused:
+            return refused.outcome
+        return outcome or FormOutcome(reply=refusal or ALREADY_DONE)
+
+    def needs_profile(self, actor: Actor) -> bool:
+        """True when we have not fetched this person's profile lately."""
+        with self.services.sessions.begin() as session:
+            technician = repo.find_technician(session, team_id=actor.workspace, user_id=actor.user)
+            if technician is None or technician.profile_fetched_at is None:
+                return True
+            return self.services.clock() - technician.profile_fetched_at > PROFILE_MAX_AGE
+
+    def update_profile(self, actor: Actor, profile: Profile) -> None:
+        """Store a person's display name and time zone as the chat platform reports them."""
+        now = self.services.clock()
+        with self.services.sessions.begin() as session:
+            workspace = repo.ensure_workspace(session, team_id=actor.workspace, now=now)
+            technician = repo.ensure_technician(
+                session, workspace_id=workspace.id, user_id=actor.user, now=now
+            )
+            technician.display_name = profile.display_name or technician.display_name
+            if _zone(profile.timezone) is not None:
+                technician.timezone = profile.timezone
+            technician.profile_fetched_at = now
+
+
+class _FormRefused(Exception):
+    def __init__(self, outcome: FormOutcome) -> None:
+        super().__init__("form has errors")
+        self.outcome = outcome
+
+
+def _number(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise Refused(error("That button is out of date.")) from None

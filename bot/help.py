@@ -1,0 +1,36 @@
+"""Usage for `/visit help` and `/promise help`."""
+
+from __future__ import annotations
+
+from bot.replies import Note, Reply, Section
+
+VISIT_USAGE = """*Log a visit* (and get the follow-up e-mail drafted):
+/visit Acme Dental 1h30 replaced fuser; todo: order toner
+*Plan an appointment* with a one-hour arrival window:
+/visit plan Acme Dental Friday 8-9am
+*Cancel* the next appointment (then phone the client):
+/visit cancel Acme Dental technician ill
+*Log a call* (closes the "call the client" task):
+/visit call Acme Dental spoke moved to Tuesday  ·  /visit call Acme Dental voicemail
+*Set the contact*:
+/visit contact Acme Dental Jane Roe jane@acme.example +1 555 0100
+*See what's open*: /visit list  ·  /visit list Acme Dental
+Type /visit alone for a form."""
+
+PROMISE_USAGE = """*Record a promise* (it needs a due date):
+/promise Acme Dental send the revised quote by Friday
+*Keep it*: /promise done 12
+*Move it* (and tell the client): /promise move 12 to next Tuesday
+*See them*: /promise list
+Type /promise alone for a form."""
+
+DETAILS = (
+    "Times: 1h30, 90m, 1.5h or 1:30. Days: Friday, tomorrow 5pm, in 3 days, 2026-12-03 (your time zone). "
+    'Client names match whatever the case; put a new or unusual name in quotes: "Café Müller GmbH".'
+)
+
+
+def usage(command: str) -> Reply:
+    """The help for one command."""
+    text = VISIT_USAGE if command == "visit" else PROMISE_USAGE
+    return Reply(summary=f"How to use /{command}", blocks=(Section(text), Note(DETAILS)), tone="info")

@@ -1,0 +1,117 @@
+"""Neutral reply types: what the core says, which each chat adapter renders in its own format.
+
+Text uses a small, common markup: `*bold*`, `_italic_` and line breaks. Adapters escape everything else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class Button:
+    """A button that comes back to the core as `action` with `value`."""
+
+    label: str
+    action: str
+    value: str
+    style: Literal["primary", "danger"] | None = None
+
+
+@dataclass(frozen=True)
+class Link:
+    """A link the user's client opens (a web page or a mailto: draft)."""
+
+    label: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Section:
+    """A paragraph, optionally ending with a link and carrying a button beside it."""
+
+    text: str
+    link: Link | None = None
+    button: Button | None = None
+
+
+@dataclass(frozen=True)
+class Preformatted:
+    """Text shown verbatim so it can be copied: the drafted e-mail."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Actions:
+    """A row of buttons."""
+
+    buttons: tuple[Button, ...]
+
+
+@dataclass(frozen=True)
+class Note:
+    """Small print under a reply."""
+
+    text: str
+
+
+Block = Section | Preformatted | Actions | Note
+Tone = Literal["ok", "error", "question", "info"]
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the technician sees: a one-line summary (for notifications) and the blocks."""
+
+    summary: str
+    blocks: tuple[Block, ...] = ()
+    tone: Tone = "ok"
+
+
+def error(message: str, example: str | None = None) -> Reply:
+    """A refusal that says what was wrong and shows a command that works."""
+    blocks: list[Block] = [Section(f":warning: {message}")]
+    if example:
+        blocks.append(Section(f"For example:\n{example}"))
+    return Reply(summary=message, blocks=tuple(blocks), tone="error")
+
+
+@dataclass(frozen=True)
+class FormField:
+    """One input of a form."""
+
+    id: str
+    label: str
+    placeholder: str = ""
+    multiline: bool = False
+    optional: bool = False
+    initial: str = ""
+
+
+@dataclass(frozen=True)
+class Checkbox:
+    """A single tick box on a form."""
+
+    id: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Form:
+    """A form the adapter shows (a Slack modal); `kind` names it when it comes back."""
+
+    kind: str
+    title: str
+    submit: str
+    fields: tuple[FormField | Checkbox, ...]
+    intro: str = ""
+
+
+@dataclass(frozen=True)
+class FormOutcome:
+    """The result of a submitted form: errors by field id, or the reply to show."""
+
+    errors: dict[str, str] = field(default_factory=dict)
+    reply: Reply | None = None

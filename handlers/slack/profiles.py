@@ -1,0 +1,63 @@
+"""Technicians' names and time zones from `users.info`, fetched after the ack and cached in the database."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.core import Core
+from bot.people import Actor, Profile
+from handlers.slack.runner import CoreRunner
+
+logger = logging.getLogger(__name__)
+
+
+def profile_from_user(user: dict[str, Any]) -> Profile:
+    """Our profile from a Slack user object."""
+    profile = user.get("profile") or {}
+    name = (
+        profile.get("display_name") or profile.get("real_name") or user.get("real_name") or user.get("name")
+    )
+    return Profile(display_name=name or None, timezone=user.get("tz") or None)
+
+
+class ProfileFetcher:
+    """Fetches each person's profile at most once at a time, never on the request path."""
+
+    def __init__(self, core: Core, runner: CoreRunner, *, concurrency: int = 4) -> None:
+        self.core = core
+        self.runner = runner
+        self.in_flight: set[Actor] = set()
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.limit = asyncio.Semaphore(concurrency)
+
+    def schedule(self, client: AsyncWebClient, actor: Actor) -> None:
+        """Fetch in the background unless a fetch for this person is already running."""
+        if actor in self.in_flight or not actor.user:
+            return
+        self.in_flight.add(actor)
+        task = asyncio.create_task(self._fetch(client, actor))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def _fetch(self, client: AsyncWebClient, actor: Actor) -> None:
+        try:
+            async with self.limit:
+                response = await client.users_info(user=actor.user)
+            profile = profile_from_user(response.get("user") or {})
+            await self.runner.start(self.core.update_profile, actor, profile)
+        except SlackApiError as failure:
+            logger.warning("users.info for %s failed: %s", actor.user, failure.response.get("error"))
+        except Exception:
+            logger.exception("could not refresh the profile of %s", actor.user)
+        finally:
+            self.in_flight.discard(actor)
+
+    async def drain(self) -> None:
+        """Wait for running fetches (tests and shutdown)."""
+        while self.tasks:
+            await asyncio.gather(*list(self.tasks), return_exceptions=True)

@@ -1,0 +1,138 @@
+"""The HTTP front: `POST /slack/events` behind a signature gate, `GET /healthz`, served by uvicorn."""
+
+from __future__ import annotations
+
+import logging
+import socket
+from dataclasses import dataclass
+
+import uvicorn
+from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.signature import SignatureVerifier
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from bot.core import Core
+from bot.services import Services
+from bot.settings import Settings
+from handlers.slack.app import BotAuthorization, build_bolt_app
+from handlers.slack.runner import CoreRunner
+
+logger = logging.getLogger(__name__)
+
+# Slack's payloads are a few kB; a modal submission with long texts stays well under this.
+MAX_BODY_BYTES = 1024 * 1024
+REJECTED = JSONResponse({"error": "invalid request"}, status_code=401)
+
+
+class SignatureGate:
+    """Rejects unsigned, forged, stale or malformed requests with 401 before Bolt sees them.
+
+    Bolt verifies too, but answers 500 to a non-numeric timestamp and logs rejected bodies at INFO;
+    checking here first keeps both out of our responses and logs.
+    """
+
+    def __init__(self, signing_secret: str) -> None:
+        self.verifier = SignatureVerifier(signing_secret)
+
+    def allows(self, body: bytes, timestamp: str | None, signature: str | None) -> bool:
+        """True for a correctly signed request from within the last five minutes."""
+        if not timestamp or not signature or not timestamp.isdigit() or not timestamp.isascii():
+            return False
+        return self.verifier.is_valid(body=body, timestamp=timestamp, signature=signature)
+
+
+async def _read_limited(request: Request) -> bytes | None:
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
+        return None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def build_web_app(bolt_app: AsyncApp, signing_secret: str) -> Starlette:
+    """The ASGI app Slack talks to."""
+    handler = AsyncSlackRequestHandler(bolt_app)
+    gate = SignatureGate(signing_secret)
+
+    async def events(request: Request) -> Response:
+        body = await _read_limited(request)
+        if body is None:
+            return JSONResponse({"error": "request too large"}, status_code=413)
+        if not gate.allows(
+            body, request.headers.get("x-slack-request-timestamp"), request.headers.get("x-slack-signature")
+        ):
+            logger.warning("rejected a request without a valid Slack signature from %s", request.client)
+            return REJECTED
+        # Starlette keeps the body we read, so Bolt's handler reads the same bytes again.
+        request._body = body
+        return await handler.handle(request)
+
+    async def healthz(_: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    return Starlette(
+        routes=[
+            Route("/slack/events", events, methods=["POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+        ]
+    )
+
+
+@dataclass
+class SlackFront:
+    """Everything that serves Slack, built once: the ASGI app and the parts to start and stop."""
+
+    web: Starlette
+    bolt: AsyncApp
+    authorization: BotAuthorization
+    runner: CoreRunner
+
+
+def build_front(services: Services) -> SlackFront:
+    """Wire the core, our thread pool, the Bolt app and the HTTP front together."""
+    _, signing_secret = services.settings.require_slack()
+    runner = CoreRunner()
+    bolt, authorization = build_bolt_app(services.settings, Core(services), runner)
+    return SlackFront(
+        web=build_web_app(bolt, signing_secret), bolt=bolt, authorization=authorization, runner=runner
+    )
+
+
+async def run_front(
+    front: SlackFront, settings: Settings, *, sockets: list[socket.socket] | None = None
+) -> None:
+    """Serve HTTP (and Socket Mode when an app token is set) until SIGTERM or SIGINT."""
+    await front.authorization.warm_up()
+    socket_mode = None
+    if settings.socket_mode:
+        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+        assert settings.slack_app_token is not None
+        socket_mode = AsyncSocketModeHandler(front.bolt, settings.slack_app_token.get_secret_value())
+        await socket_mode.connect_async()  # type: ignore[no-untyped-call]
+        logger.info("connected to Slack over Socket Mode")
+    config = uvicorn.Config(
+        front.web,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+        lifespan="off",
+    )
+    server = uvicorn.Server(config)
+    logger.info("serving Slack on %s:%s", settings.host, settings.port)
+    try:
+        await server.serve(sockets=sockets)
+    finally:
+        if socket_mode is not None:
+            await socket_mode.close_async()  # type: ignore[no-untyped-call]
+        front.runner.shutdown()

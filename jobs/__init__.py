@@ -1,0 +1,1 @@
+"""Scheduled work: APScheduler wiring, the planners and senders, and `python -m jobs`."""

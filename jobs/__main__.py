@@ -1,0 +1,49 @@
+"""`python -m jobs` runs the scheduler alone; `python -m jobs run-once [--at ISO-8601]` runs each job once."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from datetime import UTC, datetime
+
+from bot.settings import SettingsError, load_settings
+from bot.wiring import build_services, configure_logging
+from jobs.scheduler import build_scheduler, run_once
+
+logger = logging.getLogger(__name__)
+
+
+def _instant(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the arguments and run."""
+    parser = argparse.ArgumentParser(prog="python -m jobs", description="Nudgebot's scheduled jobs.")
+    sub = parser.add_subparsers(dest="action")
+    once = sub.add_parser("run-once", help="run every job once and exit")
+    once.add_argument("--at", type=_instant, help="act as if it were this instant (ISO 8601, UTC if no zone)")
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as problem:
+        sys.stderr.write(f"nudgebot: {problem}\n")
+        return 2
+    configure_logging(settings.log_level)
+    services = build_services(settings)
+    if args.action == "run-once":
+        run_once(services, at=args.at)
+        return 0
+    scheduler = build_scheduler(services, blocking=True)
+    logger.info("scheduler started")
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        logger.info("scheduler stopped")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
