@@ -6,7 +6,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, literal_column, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -31,8 +31,9 @@ def insert_ignore(session: Session, model: type[Base], values: dict[str, Any], k
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(model).values(**values).on_conflict_do_nothing(index_elements=list(keys))
-    result = session.execute(statement)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    # rowcount is -1 here under psycopg 3, so ask for a row back instead: one comes only if inserted.
+    result = session.execute(statement.returning(literal_column("1")))
+    return result.first() is not None
 
 
 def claim_request(session: Session, *, key: str, now: datetime) -> bool:

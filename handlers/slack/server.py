@@ -107,8 +107,25 @@ def build_front(services: Services) -> SlackFront:
     )
 
 
+def make_server(front: SlackFront, settings: Settings) -> uvicorn.Server:
+    """A uvicorn server for the front (a production ASGI server; Bolt's dev server is not used)."""
+    config = uvicorn.Config(
+        front.web,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+        lifespan="off",
+    )
+    return uvicorn.Server(config)
+
+
 async def run_front(
-    front: SlackFront, settings: Settings, *, sockets: list[socket.socket] | None = None
+    front: SlackFront,
+    settings: Settings,
+    *,
+    server: uvicorn.Server | None = None,
+    sockets: list[socket.socket] | None = None,
 ) -> None:
     """Serve HTTP (and Socket Mode when an app token is set) until SIGTERM or SIGINT."""
     await front.authorization.warm_up()
@@ -120,15 +137,7 @@ async def run_front(
         socket_mode = AsyncSocketModeHandler(front.bolt, settings.slack_app_token.get_secret_value())
         await socket_mode.connect_async()  # type: ignore[no-untyped-call]
         logger.info("connected to Slack over Socket Mode")
-    config = uvicorn.Config(
-        front.web,
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level.lower(),
-        access_log=False,
-        lifespan="off",
-    )
-    server = uvicorn.Server(config)
+    server = server or make_server(front, settings)
     logger.info("serving Slack on %s:%s", settings.host, settings.port)
     try:
         await server.serve(sockets=sockets)

@@ -16,8 +16,11 @@ def _unmark(match: re.Match[str]) -> str:
     target, label = match[1], match[2]
     if target.startswith("mailto:"):
         return target[len("mailto:") :]
-    if target.startswith(("@", "#", "!")):
-        return (target[0] if target[0] != "!" else "") + (label or target[1:])
+    if target.startswith(("@", "#")):
+        return target[0] + (label or target[1:])
+    if target.startswith("!"):
+        # <!channel>, <!here>: shown in Slack as @channel; kept as words so a reply can't re-mention.
+        return "@" + (label or target[1:])
     return label or target
 
 
