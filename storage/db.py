@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
@@ -49,6 +52,22 @@ def _tune_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+class _OneWriterAtATime(sessionmaker[Session]):
+    """SQLite allows one writer; queueing our own threads on a lock is fair and immediate, where
+    SQLite's busy handler makes waiting connections sleep in growing steps (tens of milliseconds)."""
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(engine, expire_on_commit=False)
+        self.write_lock = threading.Lock()
+
+    @contextmanager
+    def begin(self) -> Iterator[Session]:
+        with self.write_lock, super().begin() as session:
+            yield session
+
+
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions whose objects stay readable after commit, so replies can be built from them."""
+    if engine.dialect.name == "sqlite":
+        return _OneWriterAtATime(engine)
     return sessionmaker(engine, expire_on_commit=False)

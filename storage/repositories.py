@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, literal_column, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Executable
 
 from storage.models import (
     Appointment,
@@ -30,10 +31,12 @@ def insert_ignore(session: Session, model: type[Base], values: dict[str, Any], k
     """INSERT … ON CONFLICT DO NOTHING on `keys`; True when a row was inserted."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(model).values(**values).on_conflict_do_nothing(index_elements=list(keys))
+    # Values go in as parameters, not into the statement, so its compiled form is cached and reused.
     # rowcount is -1 here under psycopg 3, so ask for a row back instead: one comes only if inserted.
-    result = session.execute(statement.returning(literal_column("1")))
-    return result.first() is not None
+    statement: Executable = (
+        insert(model).on_conflict_do_nothing(index_elements=list(keys)).returning(literal_column("1"))
+    )
+    return session.connection().execute(statement, values).first() is not None
 
 
 def claim_request(session: Session, *, key: str, now: datetime) -> bool:
@@ -43,21 +46,29 @@ def claim_request(session: Session, *, key: str, now: datetime) -> bool:
 
 def ensure_workspace(session: Session, *, team_id: str, now: datetime) -> Workspace:
     """The workspace row for a team id, created on first sight (safe under concurrent first requests)."""
-    insert_ignore(session, Workspace, {"slack_team_id": team_id, "created_at": now}, ["slack_team_id"])
-    return session.scalars(select(Workspace).where(Workspace.slack_team_id == team_id)).one()
+    query = select(Workspace).where(Workspace.slack_team_id == team_id)
+    workspace = session.scalars(query).one_or_none()
+    if workspace is None:
+        insert_ignore(session, Workspace, {"slack_team_id": team_id, "created_at": now}, ["slack_team_id"])
+        workspace = session.scalars(query).one()
+    return workspace
 
 
 def ensure_technician(session: Session, *, workspace_id: int, user_id: str, now: datetime) -> Technician:
     """The technician row for a user id, created on first sight."""
-    insert_ignore(
-        session,
-        Technician,
-        {"workspace_id": workspace_id, "slack_user_id": user_id, "created_at": now},
-        ["workspace_id", "slack_user_id"],
+    query = select(Technician).where(
+        Technician.workspace_id == workspace_id, Technician.slack_user_id == user_id
     )
-    return session.scalars(
-        select(Technician).where(Technician.workspace_id == workspace_id, Technician.slack_user_id == user_id)
-    ).one()
+    technician = session.scalars(query).one_or_none()
+    if technician is None:
+        insert_ignore(
+            session,
+            Technician,
+            {"workspace_id": workspace_id, "slack_user_id": user_id, "created_at": now},
+            ["workspace_id", "slack_user_id"],
+        )
+        technician = session.scalars(query).one()
+    return technician
 
 
 def find_technician(session: Session, *, team_id: str, user_id: str) -> Technician | None:

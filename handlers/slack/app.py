@@ -14,7 +14,7 @@ from bot.core import Core
 from bot.settings import Settings
 from handlers.slack.listeners import SlackListeners, register
 from handlers.slack.profiles import ProfileFetcher
-from handlers.slack.runner import CoreRunner
+from handlers.slack.runner import Background, CoreRunner
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +77,13 @@ def build_bolt_app(settings: Settings, core: Core, runner: CoreRunner) -> tuple[
         authorize=authorize,
         # Unknown requests get a quiet 404 instead of Bolt's suggested-code warnings in our logs.
         raise_error_for_unhandled_request=False,
+        # Answer as soon as the listener returns, instead of Bolt polling for ack() every 10 ms;
+        # listeners therefore push all Web API work into background tasks (see listeners.py).
+        process_before_response=True,
         logger=logging.getLogger("slack_bolt"),
     )
-    register(app, SlackListeners(core=core, runner=runner, profiles=ProfileFetcher(core, runner)))
+    listeners = SlackListeners(
+        core=core, runner=runner, background=Background(), profiles=ProfileFetcher(core, runner)
+    )
+    register(app, listeners)
     return app, authorization

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from dataclasses import dataclass
@@ -11,12 +12,12 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.core import Core
+from bot.core import Core, Handled
 from bot.people import Actor
-from bot.replies import Reply, Section
+from bot.replies import FormOutcome, Reply, Section
 from handlers.slack import render, translate
 from handlers.slack.profiles import ProfileFetcher
-from handlers.slack.runner import CoreRunner
+from handlers.slack.runner import Background, CoreRunner
 
 logger = logging.getLogger(__name__)
 
@@ -32,10 +33,16 @@ ACTION_IDS = re.compile(r"^[a-z]+\.[a-z]+(#\d+)?$")
 
 @dataclass
 class SlackListeners:
-    """The listeners, holding what they share: the core, our thread pool and the profile fetcher."""
+    """The listeners, holding what they share: the core, our thread pool, background tasks, profiles.
+
+    Bolt runs with process_before_response, so the HTTP response leaves when a listener returns:
+    listeners only ack (with the core's answer when it is quick) and hand every Web API call to
+    `background`, so no Slack call ever happens before the ack or delays it.
+    """
 
     core: Core
     runner: CoreRunner
+    background: Background
     profiles: ProfileFetcher
 
     async def command(
@@ -45,7 +52,7 @@ class SlackListeners:
         invocation = translate.invocation(body)
         if not invocation.text.strip():
             await ack()
-            await self._open_form(client, body, invocation.command)
+            self.background.spawn(self._open_form(client, body, invocation.command), what="views.open")
             return
         future = self.runner.start(self.core.command, invocation)
         try:
@@ -57,19 +64,26 @@ class SlackListeners:
         if handled is None:
             # The database is slow (a long lock): ack now so Slack doesn't time out, and answer when done.
             await ack(**render.build_message(WORKING), response_type="ephemeral")
-            try:
-                handled = await future
-            except Exception:
-                logger.exception("/%s failed after the ack", invocation.command)
-                await respond(**render.build_message(FAILED), response_type="ephemeral")
-                return
-            await respond(
-                **render.build_message(handled.reply), response_type="ephemeral", replace_original=True
+            self.background.spawn(
+                self._answer_late(future, respond, client, invocation.actor), what="late answer"
             )
-        else:
-            await ack(**render.build_message(handled.reply), response_type="ephemeral")
+            return
+        await ack(**render.build_message(handled.reply), response_type="ephemeral")
         if handled.refresh_profile:
             self.profiles.schedule(client, invocation.actor)
+
+    async def _answer_late(
+        self, future: asyncio.Future[Handled], respond: AsyncRespond, client: AsyncWebClient, actor: Actor
+    ) -> None:
+        try:
+            handled = await future
+        except Exception:
+            logger.exception("a command failed after the ack")
+            await respond(**render.build_message(FAILED), response_type="ephemeral", replace_original=True)
+            return
+        await respond(**render.build_message(handled.reply), response_type="ephemeral", replace_original=True)
+        if handled.refresh_profile:
+            self.profiles.schedule(client, actor)
 
     async def _open_form(self, client: AsyncWebClient, body: dict[str, Any], command: str) -> None:
         form = self.core.form(command)
@@ -82,39 +96,55 @@ class SlackListeners:
     async def action(
         self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
     ) -> None:
-        """A button on one of our messages or on App Home; the message is updated in place."""
-        for element in body.get("actions") or []:
-            press = translate.press(body, element)
-            future = self.runner.start(self.core.press, press)
-            reply = await self.runner.within_budget(future)
+        """A button on one of our messages or on App Home; the message is updated in place after the ack."""
+        elements = body.get("actions") or []
+        if not elements:
             await ack()
-            try:
-                reply = reply if reply is not None else await future
-            except Exception:
-                logger.exception("button %s failed", press.action)
-                reply = FAILED
-            if (body.get("container") or {}).get("type") == "view":
-                await self._publish_home(client, press.actor)
-            else:
-                await respond(**render.build_message(reply), replace_original=True)
             return
+        press = translate.press(body, elements[0])
+        future = self.runner.start(self.core.press, press)
+        await self.runner.within_budget(future)
         await ack()
+        on_home = (body.get("container") or {}).get("type") == "view"
+        self.background.spawn(
+            self._show_pressed(future, respond, client, press.actor, on_home), what="button"
+        )
+
+    async def _show_pressed(
+        self,
+        future: asyncio.Future[Reply],
+        respond: AsyncRespond,
+        client: AsyncWebClient,
+        actor: Actor,
+        on_home: bool,
+    ) -> None:
+        try:
+            reply = await future
+        except Exception:
+            logger.exception("a button failed")
+            reply = FAILED
+        if on_home:
+            await self._publish_home(client, actor)
+        else:
+            await respond(**render.build_message(reply), replace_original=True)
 
     async def submit(self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         """A submitted form: errors go back onto the fields; success closes it and DMs the reply."""
         submission = translate.submission(body)
         future = self.runner.start(self.core.submit, submission)
         outcome = await self.runner.within_budget(future)
-        if outcome is None:
-            await ack()
-            outcome = await future
-        elif outcome.errors:
+        if outcome is not None and outcome.errors:
             await ack(response_action="errors", errors=outcome.errors)
             return
-        else:
-            await ack()
+        await ack()
+        self.background.spawn(self._confirm_submission(future, client, submission.actor.user), what="form")
+
+    async def _confirm_submission(
+        self, future: asyncio.Future[FormOutcome], client: AsyncWebClient, user: str
+    ) -> None:
+        outcome = await future
         if outcome.reply is not None:
-            await self._direct_message(client, submission.actor.user, outcome.reply)
+            await self._direct_message(client, user, outcome.reply)
 
     async def _direct_message(self, client: AsyncWebClient, user: str, reply: Reply) -> None:
         try:
@@ -123,10 +153,13 @@ class SlackListeners:
             logger.warning("could not DM %s: %s", user, failure.response.get("error"))
 
     async def home_opened(self, event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient) -> None:
-        """Publish App Home: the technician's open items."""
+        """Publish App Home (the technician's open items) after the event is acknowledged."""
         if event.get("tab", "home") != "home":
             return
         actor = Actor(workspace=str(body.get("team_id", "")), user=str(event.get("user", "")))
+        self.background.spawn(self._refresh_home(client, actor), what="App Home")
+
+    async def _refresh_home(self, client: AsyncWebClient, actor: Actor) -> None:
         await self._publish_home(client, actor)
         if await self.runner.start(self.core.needs_profile, actor):
             self.profiles.schedule(client, actor)

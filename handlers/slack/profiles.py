@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -25,6 +26,12 @@ def profile_from_user(user: dict[str, Any]) -> Profile:
     return Profile(display_name=name or None, timezone=user.get("tz") or None)
 
 
+# users.info answers these for people we will never get a profile for; stop asking for a week.
+PERMANENT = {"user_not_found", "user_not_visible", "missing_scope", "not_allowed_token_type"}
+# After a passing failure (Slack down, rate limited) wait this long before asking again.
+RETRY_AFTER_S = 600.0
+
+
 class ProfileFetcher:
     """Fetches each person's profile at most once at a time, never on the request path."""
 
@@ -32,12 +39,15 @@ class ProfileFetcher:
         self.core = core
         self.runner = runner
         self.in_flight: set[Actor] = set()
+        self.resting: dict[Actor, float] = {}
         self.tasks: set[asyncio.Task[None]] = set()
         self.limit = asyncio.Semaphore(concurrency)
 
     def schedule(self, client: AsyncWebClient, actor: Actor) -> None:
-        """Fetch in the background unless a fetch for this person is already running."""
+        """Fetch in the background unless one is running for this person or the last one failed lately."""
         if actor in self.in_flight or not actor.user:
+            return
+        if self.resting.get(actor, 0.0) > time.monotonic():
             return
         self.in_flight.add(actor)
         task = asyncio.create_task(self._fetch(client, actor))
@@ -51,9 +61,16 @@ class ProfileFetcher:
             profile = profile_from_user(response.get("user") or {})
             await self.runner.start(self.core.update_profile, actor, profile)
         except SlackApiError as failure:
-            logger.warning("users.info for %s failed: %s", actor.user, failure.response.get("error"))
+            error = failure.response.get("error")
+            logger.warning("users.info for %s failed: %s", actor.user, error)
+            if error in PERMANENT:
+                # Remember the attempt, so every later command doesn't ask again.
+                await self.runner.start(self.core.update_profile, actor, Profile(None, None))
+            else:
+                self.resting[actor] = time.monotonic() + RETRY_AFTER_S
         except Exception:
             logger.exception("could not refresh the profile of %s", actor.user)
+            self.resting[actor] = time.monotonic() + RETRY_AFTER_S
         finally:
             self.in_flight.discard(actor)
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
+
+logger = logging.getLogger(__name__)
 
 # Slack shows an error after 3 s without an ack; leave room for the network and Bolt's 10 ms ack polling.
 ACK_BUDGET_S = 2.0
@@ -17,7 +20,7 @@ ACK_BUDGET_S = 2.0
 class CoreRunner:
     """A small pool of our own for core calls, so database waits never block the event loop."""
 
-    def __init__(self, *, workers: int = 8, budget_s: float = ACK_BUDGET_S) -> None:
+    def __init__(self, *, workers: int = 4, budget_s: float = ACK_BUDGET_S) -> None:
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="core")
         self.budget_s = budget_s
 
@@ -37,3 +40,27 @@ class CoreRunner:
     def shutdown(self) -> None:
         """Finish what is running and stop."""
         self.executor.shutdown(wait=True)
+
+
+class Background:
+    """Tasks that run after the ack (Web API calls, late replies); kept referenced and their errors logged."""
+
+    def __init__(self) -> None:
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    def spawn(self, work: Coroutine[Any, Any, None], *, what: str) -> None:
+        """Run `work` without holding up the HTTP response."""
+        task = asyncio.create_task(self._guarded(work, what))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def _guarded(self, work: Coroutine[Any, Any, None], what: str) -> None:
+        try:
+            await work
+        except Exception:
+            logger.exception("%s failed after the ack", what)
+
+    async def drain(self) -> None:
+        """Wait for every running task (tests, and a clean shutdown)."""
+        while self.tasks:
+            await asyncio.gather(*list(self.tasks), return_exceptions=True)

@@ -1,0 +1,635 @@
+# This script's report is its console output, so print is the right tool here.
+# ruff: noqa: T201
+"""Measure how fast Nudgebot acks /visit compared with a bare Bolt app, under the same signed load.
+
+Usage: python bench/ack_latency.py [-n 2000] [-c 20] [--warmup 200] [--json out.json] [--only bare|bot]
+                                   [--rate REQ_PER_S] [--rounds 1]
+
+The default closed loop keeps -c requests in flight; once a server is CPU-bound its latencies mostly reflect
+throughput (Little's law: latency ~ c / req/s), after-ack work included. --rate sends on a fixed schedule
+instead, which shows ack latency at a load below saturation. Either way, AsyncApp's listener runner polls
+for ack() every 10 ms, so about 11 ms is the floor for any app acked from an async listener.
+
+Exit status: 0 when the target is met (or only one server was measured), 2 when it is missed, 1 when a
+server could not be started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import math
+import os
+import platform
+import random
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+from collections.abc import Coroutine, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import urlencode
+
+import aiohttp
+from slack_sdk.signature import SignatureVerifier
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))
+
+from tests.fakes.slack_api import FakeSlack  # noqa: E402  (needs the repo root on sys.path first)
+
+BOT_TOKEN = "xoxb-bench-token"
+HEALTH_TIMEOUT_S = 60.0
+SERVER_TIMEOUT_S = 120.0
+REQUEST_TIMEOUT_S = 10.0
+# After-ack work (response_url posts, Slack API calls) lands a little after the last ack.
+AFTER_ACK_GRACE_S = 1.0
+TARGET_P99_RATIO = 1.5
+MIX_SEED = 20240611
+TECHNICIANS = 20
+
+CLIENTS = [
+    "Acme Dental",
+    "Café Müller GmbH",
+    "Northwind Clinic",
+    "Blue Harbor Law",
+    "Oakridge Pharmacy",
+    "Sunrise Bakery",
+    "Pine & Co Accounting",
+    "Riverside Vet",
+    "Maple Street Library",
+    "Kowalski Plumbing",
+    "Greenleaf Florist",
+    "Hilltop Chiropractic",
+    "Bright Smile Orthodontics",
+    "Summit Realty",
+    "Harbor Freight Logistics",
+    "Lakeside Physio",
+    "O'Brien & Sons",
+    "Redwood Architects",
+    "Silver Spoon Diner",
+    "Starlight Daycare",
+    "Tanaka Imports",
+    "Urban Yoga Loft",
+    "Valley Auto Repair",
+    "Westgate Insurance",
+    "Zephyr Travel",
+    "Élan Hair Studio",
+    "Brightwater Brewery",
+    "Cedar Grove School",
+    "Dalton Family Practice",
+    "Evergreen Landscaping",
+    "Fox & Finch Bookshop",
+    "Golden Gate Tailors",
+    "Hartley Engineering",
+    "Iris Optometry",
+    "Jasper Print Shop",
+    "Keystone Builders",
+    "Linden Hotel",
+    "Meadowbrook Farm Supply",
+    "Nguyen Nails",
+    "Orchard Pediatrics",
+    "Parkview Dentistry",
+    "Quarry Hill Winery",
+    "Rosewood Funeral Home",
+    "Sørensen Design",
+    "Tidewater Marina",
+    "Union Square Deli",
+    "Vista Eye Care",
+    "Willow Creek Vet",
+    "Yellowstone Outfitters",
+    "Zürich Reinsurance Desk",
+]
+DURATIONS = ["15m", "30m", "45m", "1h", "1h15", "1h30", "2h", "2h45", "3h", "90m"]
+WORK = [
+    "replaced fuser",
+    "reset VPN tokens for two users",
+    "migrated mailboxes",
+    "swapped failing SSD in reception PC",
+    "patched firewall firmware",
+    "set up new laptop for Maria",
+    "fixed Wi-Fi dropouts in back office",
+    "cleaned malware off the shared drive",
+    "renewed the SSL certificate",
+    "rebuilt the print queue",
+    "configured MFA for all staff",
+    "moved backups to the new NAS",
+]
+TODOS = [
+    "order toner",
+    "retire old NAS",
+    "call back Friday about the quote",
+    "send invoice",
+    "check UPS battery next visit",
+    "",
+    "",
+    "",
+]
+
+
+@dataclass
+class RunSample:
+    """What one measured run against one server observed (latencies in seconds, sorted)."""
+
+    latencies: list[float]
+    statuses: Counter[str]
+    measured: int
+    duration_s: float
+    timed_out: bool
+    slack_calls: Counter[str]
+
+
+@dataclass
+class ServerResult:
+    """Figures for one server over all its rounds (latencies in milliseconds)."""
+
+    name: str
+    requests: int = 0
+    errors: int = 0
+    error_statuses: dict[str, int] = field(default_factory=dict)
+    duration_s: float = 0.0
+    req_per_s: float = 0.0
+    p50_ms: float = math.nan
+    p90_ms: float = math.nan
+    p99_ms: float = math.nan
+    max_ms: float = math.nan
+    mean_ms: float = math.nan
+    timed_out: bool = False
+    round_p99_ms: list[float] = field(default_factory=list)
+    slack_calls: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Server:
+    """A server under test running as a subprocess."""
+
+    name: str
+    url: str
+    health_url: str
+    process: subprocess.Popen[bytes]
+    stderr_path: Path
+
+
+def visit_text(rng: random.Random) -> str:
+    """Return one realistic /visit log line."""
+    client = rng.choice(CLIENTS)
+    # Technicians quote names with spaces about a third of the time; the grammar must cope with both.
+    name = f'"{client}"' if " " in client and rng.random() < 0.35 else client
+    work = rng.choice(WORK)
+    if rng.random() < 0.3:
+        work = f"{work}, {rng.choice(WORK)}"
+    todo = rng.choice(TODOS)
+    text = f"{name} {rng.choice(DURATIONS)} {work}"
+    return f"{text}; todo: {todo}" if todo else text
+
+
+def build_mix(count: int) -> list[tuple[str, str]]:
+    """Return (user_id, text) pairs, the same for every server so both see one request mix."""
+    rng = random.Random(MIX_SEED)
+    return [(f"U{100 + rng.randrange(TECHNICIANS)}", visit_text(rng)) for _ in range(count)]
+
+
+def command_body(*, user_id: str, text: str, response_url: str, trigger_id: str) -> str:
+    """Encode a slash-command body with the fields Slack sends, in Slack's order."""
+    return urlencode(
+        {
+            "token": "bEnChVeRiFiCaTiOnToKeN",
+            "team_id": "T111",
+            "team_domain": "nudgebot-bench",
+            "channel_id": "C111",
+            "channel_name": "field-techs",
+            "user_id": user_id,
+            "user_name": f"tech{user_id[1:]}",
+            "command": "/visit",
+            "text": text,
+            "api_app_id": "A111",
+            "is_enterprise_install": "false",
+            "response_url": response_url,
+            "trigger_id": trigger_id,
+        }
+    )
+
+
+def percentile(sorted_values: list[float], pct: float) -> float:
+    """Return the nearest-rank percentile, so every figure is a latency that was actually observed."""
+    if not sorted_values:
+        return math.nan
+    rank = max(1, math.ceil(pct / 100 * len(sorted_values)))
+    return sorted_values[rank - 1]
+
+
+def free_port() -> int:
+    """Return a loopback port that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def run_load(
+    *,
+    server: Server,
+    fake: FakeSlack,
+    secret: str,
+    mix: list[tuple[str, str]],
+    warmup: int,
+    concurrency: int,
+    rate: float | None,
+    tag: str,
+) -> RunSample:
+    """Send `warmup` unmeasured requests, then the rest measured, closed-loop or at a fixed `rate`."""
+    verifier = SignatureVerifier(secret)
+    timed_out = False
+    latencies: list[float] = []
+    statuses: Counter[str] = Counter()
+    measured_total = len(mix) - warmup
+
+    async def send(
+        session: aiohttp.ClientSession, index: int, measured: bool, scheduled: float | None = None
+    ) -> None:
+        user_id, text = mix[index]
+        body = command_body(
+            user_id=user_id,
+            text=text,
+            response_url=fake.response_url(f"{tag}-{index}"),
+            trigger_id=f"{10_000_000_000 + index}.{tag}.{secrets.token_hex(16)}",
+        )
+        # Signed at send time, as Slack does, so a slow run can never carry a stale timestamp.
+        timestamp = str(int(time.time()))
+        # generate_signature is typed Optional but only returns None for a missing timestamp or body.
+        signature = verifier.generate_signature(timestamp=timestamp, body=body) or ""
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Slack-Request-Timestamp": timestamp,
+            "X-Slack-Signature": signature,
+        }
+        started = time.perf_counter() if scheduled is None else scheduled
+        try:
+            async with session.post(server.url, data=body.encode(), headers=headers) as response:
+                await response.read()
+                status = str(response.status)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            status = type(exc).__name__
+        elapsed = time.perf_counter() - started
+        if not measured:
+            return
+        if status == "200":
+            latencies.append(elapsed)
+        else:
+            statuses[status] += 1
+
+    async def phase(session: aiohttp.ClientSession, indexes: range, measured: bool) -> None:
+        if rate is None:
+            shared: Iterator[int] = iter(indexes)
+
+            async def worker() -> None:
+                # One shared iterator keeps exactly `concurrency` requests in flight until the mix runs out.
+                for index in shared:
+                    await send(session, index, measured)
+
+            async with asyncio.TaskGroup() as group:
+                for _ in range(concurrency):
+                    group.create_task(worker())
+            return
+        # Open loop: requests leave on schedule whatever the server does, and latency counts from the
+        # scheduled moment, so queueing behind a slow answer is measured (no coordinated omission).
+        begin = time.perf_counter()
+        async with asyncio.TaskGroup() as group:
+            for k, index in enumerate(indexes):
+                due = begin + k / rate
+                await asyncio.sleep(max(0.0, due - time.perf_counter()))
+                group.create_task(send(session, index, measured, scheduled=due))
+
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S)
+    fake.clear()
+    started = finished = time.perf_counter()
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+        try:
+            async with asyncio.timeout(SERVER_TIMEOUT_S):
+                await phase(session, range(warmup), measured=False)
+                started = time.perf_counter()
+                await phase(session, range(warmup, len(mix)), measured=True)
+        except TimeoutError:
+            timed_out = True
+        finished = time.perf_counter()
+    await asyncio.sleep(AFTER_ACK_GRACE_S)
+
+    unfinished = measured_total - len(latencies) - sum(statuses.values())
+    if unfinished > 0:
+        statuses["not_sent_before_timeout"] += unfinished
+    return RunSample(
+        latencies=sorted(latencies),
+        statuses=statuses,
+        measured=measured_total,
+        duration_s=finished - started,
+        timed_out=timed_out,
+        slack_calls=Counter(
+            r.api_method or ("response_url" if r.response_name else r.path) for r in fake.requests()
+        ),
+    )
+
+
+def summarize(name: str, samples: list[RunSample]) -> ServerResult:
+    """Pool one server's rounds into a single set of figures."""
+    latencies = sorted(value for sample in samples for value in sample.latencies)
+    statuses: Counter[str] = sum((sample.statuses for sample in samples), Counter())
+    calls: Counter[str] = sum((sample.slack_calls for sample in samples), Counter())
+    duration = sum(sample.duration_s for sample in samples)
+    return ServerResult(
+        name=name,
+        requests=sum(sample.measured for sample in samples),
+        errors=sum(statuses.values()),
+        error_statuses=dict(statuses),
+        duration_s=duration,
+        req_per_s=len(latencies) / duration if duration > 0 else 0.0,
+        # Latency figures cover the 200 answers only; errors are reported by count and status instead.
+        p50_ms=percentile(latencies, 50) * 1000,
+        p90_ms=percentile(latencies, 90) * 1000,
+        p99_ms=percentile(latencies, 99) * 1000,
+        max_ms=latencies[-1] * 1000 if latencies else math.nan,
+        mean_ms=sum(latencies) / len(latencies) * 1000 if latencies else math.nan,
+        timed_out=any(sample.timed_out for sample in samples),
+        round_p99_ms=[percentile(sample.latencies, 99) * 1000 for sample in samples],
+        slack_calls=dict(calls),
+    )
+
+
+def start_server(
+    name: str, command: list[str], env: dict[str, str], port: int, logs: Path, stack: contextlib.ExitStack
+) -> Server:
+    """Start one server subprocess; the exit stack stops it, whatever happens next."""
+    stdout: IO[bytes] = stack.enter_context((logs / f"{name}.stdout").open("wb"))
+    stderr_path = logs / f"{name}.stderr"
+    stderr: IO[bytes] = stack.enter_context(stderr_path.open("wb"))
+    process = subprocess.Popen(
+        command,
+        cwd=REPO_ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=stdout,
+        stderr=stderr,
+        # Its own session keeps a terminal Ctrl-C away from it, so it is stopped only by stop_process.
+        start_new_session=True,
+    )
+    stack.callback(stop_process, process)
+    base = f"http://127.0.0.1:{port}"
+    return Server(name, f"{base}/slack/events", f"{base}/healthz", process, stderr_path)
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    """Terminate a server politely, then forcibly if it does not exit within 10 s."""
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
+def wait_healthy(server: Server) -> None:
+    """Poll GET /healthz until it answers 200, or exit 1 with the server's stderr."""
+    deadline = time.monotonic() + HEALTH_TIMEOUT_S
+    problem = "no answer"
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            problem = f"exited with status {server.process.returncode}"
+            break
+        try:
+            with urllib.request.urlopen(server.health_url, timeout=2) as response:
+                if response.status == 200:
+                    return
+                problem = f"HTTP {response.status}"
+        except urllib.error.HTTPError as exc:
+            problem = f"HTTP {exc.code}"
+            exc.close()
+        except OSError as exc:
+            problem = str(exc)
+        time.sleep(0.1)
+    print(
+        f"{server.name}: not healthy within {HEALTH_TIMEOUT_S:.0f}s ({problem}); its stderr:", file=sys.stderr
+    )
+    print(server.stderr_path.read_text(errors="replace")[-8000:] or "(empty)", file=sys.stderr)
+    raise SystemExit(1)
+
+
+def print_table(results: list[ServerResult]) -> None:
+    """Print one row of figures per server."""
+    header = (
+        f"{'server':<6} {'requests':>8} {'errors':>6} {'req/s':>8} "
+        f"{'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8} {'max ms':>8}"
+    )
+    print(header)
+    print("-" * len(header))
+    for r in results:
+        print(
+            f"{r.name:<6} {r.requests:>8} {r.errors:>6} {r.req_per_s:>8.1f} "
+            f"{r.p50_ms:>8.2f} {r.p90_ms:>8.2f} {r.p99_ms:>8.2f} {r.max_ms:>8.2f}"
+        )
+    for r in results:
+        if len(r.round_p99_ms) > 1:
+            print(f"{r.name}: p99 by round (ms) {', '.join(f'{p:.2f}' for p in r.round_p99_ms)}")
+        if r.error_statuses:
+            print(f"{r.name}: error statuses {r.error_statuses}")
+        if r.timed_out:
+            print(f"{r.name}: hit the {SERVER_TIMEOUT_S:.0f}s per-server timeout")
+        print(f"{r.name}: calls seen by fake Slack, warmup included: {r.slack_calls or '{}'}")
+
+
+def verdict(results: dict[str, ServerResult]) -> dict[str, Any]:
+    """Compare bot against bare and decide PASS or MISS."""
+    bare, bot = results.get("bare"), results.get("bot")
+    if bare is None or bot is None:
+        return {"ratio_p99": None, "ratio_p50": None, "verdict": None}
+    ratio_p99 = bot.p99_ms / bare.p99_ms if bare.p99_ms > 0 else math.nan
+    ratio_p50 = bot.p50_ms / bare.p50_ms if bare.p50_ms > 0 else math.nan
+    passed = ratio_p99 <= TARGET_P99_RATIO and bot.errors == 0 and not bot.timed_out
+    return {"ratio_p99": ratio_p99, "ratio_p50": ratio_p50, "verdict": "PASS" if passed else "MISS"}
+
+
+def exit_on_sigterm() -> None:
+    """Turn SIGTERM into SystemExit so the exit stack still stops the servers."""
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+
+
+async def cancel_on_sigterm(load: Coroutine[Any, Any, RunSample]) -> RunSample:
+    """Run the load, cancelling it cleanly on SIGTERM rather than raising inside whichever task is running."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.ensure_future(load)
+    terminated = False
+
+    def on_sigterm() -> None:
+        nonlocal terminated
+        terminated = True
+        task.cancel()
+
+    loop.add_signal_handler(signal.SIGTERM, on_sigterm)
+    try:
+        return await task
+    except asyncio.CancelledError:
+        # A Ctrl-C also arrives as a cancellation; asyncio.run turns that one into KeyboardInterrupt.
+        if terminated:
+            raise SystemExit(128 + signal.SIGTERM) from None
+        raise
+    finally:
+        # The loop's removal resets SIGTERM to the default (die at once), so put ours back.
+        loop.remove_signal_handler(signal.SIGTERM)
+        exit_on_sigterm()
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Parse the command line."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "-n", type=int, default=2000, help="measured requests per server and round (default 2000)"
+    )
+    parser.add_argument("-c", type=int, default=20, help="concurrent in-flight requests (default 20)")
+    parser.add_argument("--warmup", type=int, default=200, help="unmeasured requests first (default 200)")
+    parser.add_argument("--json", type=Path, help="also write every figure to this file")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        help="open loop at this many requests/s instead of the closed loop (-c then caps connections)",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="measure each server this many times, alternating the order, and pool the figures (default 1)",
+    )
+    parser.add_argument("--only", choices=["bare", "bot"], help="measure just one of the two servers")
+    args = parser.parse_args(argv)
+    if min(args.n, args.c, args.rounds) < 1 or args.warmup < 0 or (args.rate is not None and args.rate <= 0):
+        parser.error("-n, -c, --rounds and --rate must be positive and --warmup not negative")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Start fake Slack and the servers, load each in turn, report, and always stop the servers."""
+    args = parse_args(argv)
+    names = [args.only] if args.only else ["bare", "bot"]
+    secret = secrets.token_hex(16)
+    mix = build_mix(args.warmup + args.n)
+    exit_on_sigterm()
+
+    with contextlib.ExitStack() as stack:
+        fake = stack.enter_context(FakeSlack(valid_tokens={BOT_TOKEN}))
+        # The technicians of the request mix, so the bot's one users.info per person finds them.
+        for number in range(TECHNICIANS):
+            fake.add_user(f"U{100 + number}", real_name=f"Technician {number}", tz="America/Chicago")
+        logs = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="nudgebot-bench-")))
+        env = {
+            **os.environ,
+            "PYTHONUNBUFFERED": "1",
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": secret,
+            "SLACK_API_URL": fake.base_url,
+        }
+        servers: list[Server] = []
+        if "bare" in names:
+            port = free_port()
+            command = [sys.executable, str(REPO_ROOT / "bench" / "bare_app.py"), "--port", str(port)]
+            servers.append(start_server("bare", command, env, port, logs, stack))
+        if "bot" in names:
+            port = free_port()
+            bot_env = {
+                **env,
+                "PORT": str(port),
+                "DATABASE_URL": f"sqlite:///{logs / 'bench.db'}",
+                "RUN_JOBS": "false",
+                "LOG_LEVEL": "WARNING",
+            }
+            servers.append(start_server("bot", [sys.executable, "-m", "bot"], bot_env, port, logs, stack))
+        for server in servers:
+            wait_healthy(server)
+
+        print(
+            f"ack latency: n={args.n} c={args.c} warmup={args.warmup} rounds={args.rounds} "
+            f"mode={'closed loop' if args.rate is None else f'open loop {args.rate:g}/s'} "
+            f"python={platform.python_version()} cpus={os.cpu_count()}"
+        )
+        samples: dict[str, list[RunSample]] = {server.name: [] for server in servers}
+        for round_number in range(args.rounds):
+            # Alternating the order each round spreads slow drift on a shared machine over both servers.
+            ordered = servers if round_number % 2 == 0 else servers[::-1]
+            for server in ordered:
+                load = run_load(
+                    server=server,
+                    fake=fake,
+                    secret=secret,
+                    mix=mix,
+                    warmup=args.warmup,
+                    concurrency=args.c,
+                    rate=args.rate,
+                    tag=f"{server.name}-r{round_number}",
+                )
+                samples[server.name].append(asyncio.run(cancel_on_sigterm(load)))
+                if server.process.poll() is not None:
+                    print(f"{server.name}: exited during the run with status {server.process.returncode}")
+        results = {name: summarize(name, runs) for name, runs in samples.items()}
+
+    print_table(list(results.values()))
+    outcome = verdict(results)
+    if outcome["verdict"] is None:
+        print("ratio p99 bot/bare = n/a (only one server measured)")
+    else:
+        bare, bot = results["bare"], results["bot"]
+        print(f"ratio p99 bot/bare = {outcome['ratio_p99']:.2f}")
+        print(f"ratio p50 bot/bare = {outcome['ratio_p50']:.2f}")
+        print(
+            f"{outcome['verdict']}: target bot p99 <= {TARGET_P99_RATIO} x bare p99 and 0 errors "
+            f"(bot p99 {bot.p99_ms:.2f} ms vs limit {TARGET_P99_RATIO * bare.p99_ms:.2f} ms, "
+            f"bot errors {bot.errors})"
+        )
+    if args.json is not None:
+        report = {
+            "config": {
+                "n": args.n,
+                "concurrency": args.c,
+                "warmup": args.warmup,
+                "rounds": args.rounds,
+                "only": args.only,
+                "mode": "closed loop" if args.rate is None else f"open loop at {args.rate:g} req/s",
+                "percentile_method": "nearest-rank over 200 answers",
+                "python": platform.python_version(),
+                "cpus": os.cpu_count(),
+            },
+            "servers": {name: asdict(result) for name, result in results.items()},
+            "target": {"p99_ratio_max": TARGET_P99_RATIO, "bot_errors_max": 0},
+            **outcome,
+        }
+        # NaN is not JSON; a missing figure is written as null.
+        args.json.write_text(json.dumps(_nan_to_none(report), indent=2) + "\n")
+    return 2 if outcome["verdict"] == "MISS" else 0
+
+
+def _nan_to_none(value: Any) -> Any:
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _nan_to_none(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_nan_to_none(v) for v in value]
+    return value
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        # main's exit stack has already stopped the servers by the time the interrupt gets here.
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)

@@ -1,0 +1,575 @@
+"""A fake Slack Web API served from a loopback port, recording every request it receives."""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_TOKEN = "xoxb-test-token"
+TEAM_ID = "T111"
+BOT_USER_ID = "UBOT"
+BOT_ID = "B111"
+
+# Slack sends these form fields as JSON strings; decoding them lets tests assert on structure.
+_JSON_FIELDS = frozenset({"blocks", "view", "metadata", "attachments"})
+_VIEW_METHODS = frozenset({"views.open", "views.update", "views.push", "views.publish"})
+_POLL_INTERVAL = 0.01
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One HTTP request as the fake received it, kept whole for assertions."""
+
+    method: str
+    path: str
+    api_method: str | None
+    headers: dict[str, str]
+    body: bytes
+    params: dict[str, Any]
+    token: str | None
+    received_at: float
+    fault: str | None = None
+
+    @property
+    def response_name(self) -> str | None:
+        """Return the name of a `/respond/<name>` post, or None for other requests."""
+        prefix = "/respond/"
+        return self.path[len(prefix) :] if self.path.startswith(prefix) else None
+
+    def describe(self) -> str:
+        """Return a one-line summary used in assertion messages."""
+        fault = f" fault={self.fault}" if self.fault else ""
+        return f"{self.method} {self.path}{fault}"
+
+
+@dataclass(frozen=True)
+class _Fault:
+    """A queued failure for one API method."""
+
+    status: int
+    error: str | None
+    retry_after: int | None
+
+    @property
+    def label(self) -> str:
+        if self.status == 429:
+            return "ratelimited"
+        if self.status >= 500:
+            return f"http_{self.status}"
+        return self.error or f"http_{self.status}"
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """The HTTP answer the handler writes back."""
+
+    status: int
+    payload: dict[str, Any] | None = None
+    text: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+
+    def encode(self) -> tuple[bytes, str]:
+        if self.payload is not None:
+            return json.dumps(self.payload).encode(), "application/json; charset=utf-8"
+        return (self.text or "").encode(), "text/plain; charset=utf-8"
+
+
+def _decode_json_fields(params: dict[str, Any]) -> dict[str, Any]:
+    """Decode the fields Slack carries as JSON strings inside form bodies."""
+    decoded = dict(params)
+    for key in _JSON_FIELDS & decoded.keys():
+        value = decoded[key]
+        if isinstance(value, str) and value[:1] in ("[", "{"):
+            try:
+                decoded[key] = json.loads(value)
+            except json.JSONDecodeError:
+                pass  # a malformed field stays a string so the test can see what was actually sent
+    return decoded
+
+
+def _parse_form(raw: str) -> dict[str, Any]:
+    """Parse an urlencoded string, keeping single values as strings and repeats as lists."""
+    parsed = parse_qs(raw, keep_blank_values=True)
+    return {key: values[0] if len(values) == 1 else values for key, values in parsed.items()}
+
+
+def _parse_params(query: str, content_type: str, body: bytes) -> dict[str, Any]:
+    """Merge query-string and body parameters the way Slack accepts them."""
+    params = _parse_form(query) if query else {}
+    if body:
+        if content_type.startswith("application/json"):
+            loaded = json.loads(body)
+            if isinstance(loaded, dict):
+                params.update(loaded)
+            else:
+                params["_json"] = loaded
+        elif content_type.startswith("application/x-www-form-urlencoded"):
+            params.update(_parse_form(body.decode("utf-8")))
+    return _decode_json_fields(params)
+
+
+def _token_of(headers: dict[str, str], params: dict[str, Any]) -> str | None:
+    auth = headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        return auth[len("bearer ") :].strip()
+    token = params.get("token")
+    return token if isinstance(token, str) else None
+
+
+class _Server(ThreadingHTTPServer):
+    """A threading HTTP server that knows its fake and can cut open keep-alive connections."""
+
+    daemon_threads = True
+    # The default backlog of 5 drops SYNs under a burst of concurrent clients, which shows up as 1 s stalls.
+    request_queue_size = 128
+
+    def __init__(self, fake: FakeSlack) -> None:
+        self.fake = fake
+        self.open_connections: set[socket.socket] = set()
+        self.connections_lock = threading.Lock()
+        super().__init__(("127.0.0.1", 0), _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self.connections_lock:
+            self.open_connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self.connections_lock:
+            self.open_connections.discard(request)
+        super().shutdown_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client hanging up mid-answer is normal in tests; anything else is a bug in the fake worth seeing.
+        if isinstance(sys.exc_info()[1], OSError):
+            return
+        logger.exception("fake Slack handler failed for %s", client_address)
+
+    def cut_connections(self) -> None:
+        """Shut down idle keep-alive sockets so their handler threads end now rather than at a timeout."""
+        with self.connections_lock:
+            connections = list(self.open_connections)
+        for connection in connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # already closed by the client
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """Reads one request, hands it to the fake, and writes the fake's answer."""
+
+    server: _Server
+    protocol_version = "HTTP/1.1"
+    # Idle keep-alive connections give up eventually so a forgotten client cannot pin a thread forever.
+    timeout = 30
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Stay quiet: test output should show assertions, not access logs."""
+
+    def do_GET(self) -> None:
+        """Serve a GET (slack_sdk's async client uses GET for a few methods such as users.info)."""
+        self._serve()
+
+    def do_POST(self) -> None:
+        """Serve a POST, which is how Slack clients call almost every method."""
+        self._serve()
+
+    def _read_body(self) -> bytes:
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            chunks = []
+            while True:
+                size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
+                if size == 0:
+                    self.rfile.readline()
+                    break
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+            return b"".join(chunks)
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _serve(self) -> None:
+        body = self._read_body()
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        answer = self.server.fake._handle(self.command, self.path, headers, body)
+        payload, content_type = answer.encode()
+        self.send_response(answer.status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(payload)))
+        for name, value in answer.headers:
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(payload)
+
+
+class FakeSlack:
+    """A fake Slack Web API and response_url endpoint on 127.0.0.1, for tests and benchmarks."""
+
+    def __init__(self, *, valid_tokens: set[str] | None = None) -> None:
+        self.valid_tokens: set[str] = set(valid_tokens) if valid_tokens is not None else {DEFAULT_TOKEN}
+        self.users: dict[str, dict[str, Any]] = {}
+        self._lock = threading.Lock()
+        self._requests: list[RecordedRequest] = []
+        self._faults: dict[str, deque[_Fault]] = {}
+        self._forever_faults: dict[str, _Fault] = {}
+        self._delays: dict[str, float] = {}
+        self._ts_counter = 0
+        self._view_counter = 0
+        self._stopping = threading.Event()
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------------------
+
+    def start(self) -> FakeSlack:
+        """Bind a free loopback port and serve from a daemon thread."""
+        if self._server is not None:
+            raise RuntimeError("FakeSlack is already started")
+        self._stopping.clear()
+        self._server = _Server(self)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"fake-slack-{self.port}",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving, end open connections and release the port."""
+        server, thread = self._server, self._thread
+        if server is None:
+            return
+        self._stopping.set()  # wakes handlers sleeping in an injected delay
+        server.shutdown()
+        server.cut_connections()
+        server.server_close()
+        if thread is not None:
+            thread.join(timeout=5)
+        self._server = None
+        self._thread = None
+
+    def __enter__(self) -> FakeSlack:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        """Return the bound port (only while started)."""
+        if self._server is None:
+            raise RuntimeError("FakeSlack is not started")
+        return int(self._server.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        """Return the Web API base URL that slack_sdk clients take as `base_url`."""
+        return f"http://127.0.0.1:{self.port}/api/"
+
+    def response_url(self, name: str) -> str:
+        """Return a response_url that records posts under `name`."""
+        return f"http://127.0.0.1:{self.port}/respond/{name}"
+
+    # -- test setup ------------------------------------------------------------------------------------
+
+    def add_user(
+        self,
+        user_id: str,
+        *,
+        real_name: str | None = None,
+        display_name: str | None = None,
+        tz: str = "UTC",
+        name: str | None = None,
+        email: str | None = None,
+        team_id: str = TEAM_ID,
+    ) -> dict[str, Any]:
+        """Add a user that users.info will return, with tz_offset computed for the current instant."""
+        zone = ZoneInfo(tz)
+        now = datetime.now(zone)
+        offset = now.utcoffset()
+        handle = name or display_name or user_id.lower()
+        real = real_name or handle
+        user: dict[str, Any] = {
+            "id": user_id,
+            "team_id": team_id,
+            "name": handle,
+            "real_name": real,
+            "tz": tz,
+            "tz_label": now.tzname() or tz,
+            "tz_offset": int(offset.total_seconds()) if offset is not None else 0,
+            "is_bot": False,
+            "deleted": False,
+            "profile": {
+                "display_name": display_name or "",
+                "real_name": real,
+                "email": email or f"{handle}@example.com",
+            },
+        }
+        with self._lock:
+            self.users[user_id] = user
+        return user
+
+    def fail(
+        self,
+        api_method: str,
+        *,
+        status: int = 200,
+        error: str | None = None,
+        retry_after: int | None = None,
+        times: int | None = 1,
+    ) -> None:
+        """Queue failures for `api_method`: 429 rate limits, 5xx errors, or `ok: false` with `error`."""
+        if status == 200 and error is None:
+            raise ValueError("a status-200 fault needs an error code, e.g. error='channel_not_found'")
+        if status == 429 and retry_after is None:
+            retry_after = 1
+        fault = _Fault(status=status, error=error, retry_after=retry_after)
+        with self._lock:
+            if times is None:
+                self._forever_faults[api_method] = fault
+            else:
+                self._faults.setdefault(api_method, deque()).extend([fault] * times)
+
+    def delay(self, api_method: str, seconds: float) -> None:
+        """Make `api_method` answer only after `seconds` (0 removes the delay)."""
+        with self._lock:
+            if seconds > 0:
+                self._delays[api_method] = seconds
+            else:
+                self._delays.pop(api_method, None)
+
+    def clear_faults(self) -> None:
+        """Drop every queued or permanent fault and every delay."""
+        with self._lock:
+            self._faults.clear()
+            self._forever_faults.clear()
+            self._delays.clear()
+
+    def clear(self) -> None:
+        """Forget the recorded requests (users, tokens and faults stay)."""
+        with self._lock:
+            self._requests.clear()
+
+    # -- queries ---------------------------------------------------------------------------------------
+
+    def requests(self) -> list[RecordedRequest]:
+        """Return every recorded request in arrival order."""
+        with self._lock:
+            return list(self._requests)
+
+    def calls(self, api_method: str | None = None) -> list[RecordedRequest]:
+        """Return the Web API calls, optionally only those to `api_method`, in arrival order."""
+        with self._lock:
+            return [
+                r
+                for r in self._requests
+                if r.api_method is not None and (api_method is None or r.api_method == api_method)
+            ]
+
+    def responses(self, name: str | None = None) -> list[RecordedRequest]:
+        """Return the posts to response URLs, optionally only those for `name`, in arrival order."""
+        with self._lock:
+            return [
+                r
+                for r in self._requests
+                if r.response_name is not None and (name is None or r.response_name == name)
+            ]
+
+    def wait_for(self, api_method: str, count: int = 1, timeout: float = 5.0) -> list[RecordedRequest]:
+        """Wait until `count` calls to `api_method` arrived, because listeners run after ack()."""
+        return self._wait(lambda: self.calls(api_method), count, timeout, f"{api_method} call(s)")
+
+    def wait_for_responses(
+        self, name: str | None = None, count: int = 1, timeout: float = 5.0
+    ) -> list[RecordedRequest]:
+        """Wait until `count` posts to the response URL `name` (any name if None) arrived."""
+        what = f"response(s) to /respond/{name}" if name is not None else "response_url post(s)"
+        return self._wait(lambda: self.responses(name), count, timeout, what)
+
+    def _wait(
+        self, select: Callable[[], list[RecordedRequest]], count: int, timeout: float, what: str
+    ) -> list[RecordedRequest]:
+        deadline = time.monotonic() + timeout
+        while True:
+            found = select()
+            if len(found) >= count:
+                return found
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(_POLL_INTERVAL)
+        received = [r.describe() for r in self.requests()]
+        listing = "\n  ".join(received) if received else "(nothing)"
+        raise AssertionError(
+            f"expected {count} {what} within {timeout}s, got {len(found)}; "
+            f"received {len(received)} request(s):\n  {listing}"
+        )
+
+    # -- serving ---------------------------------------------------------------------------------------
+
+    def _handle(self, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> _Answer:
+        """Record one request and decide its answer; called from a handler thread."""
+        received_at = time.monotonic()
+        split = urlsplit(raw_path)
+        path = split.path
+        api_method = path[len("/api/") :] if path.startswith("/api/") else None
+        try:
+            params = _parse_params(split.query, headers.get("content-type", ""), body)
+        except (ValueError, UnicodeDecodeError):
+            params = {}
+        token = _token_of(headers, params)
+
+        fault: _Fault | None = None
+        with self._lock:
+            if api_method is not None:
+                queued = self._faults.get(api_method)
+                if queued:
+                    fault = queued.popleft()
+                else:
+                    fault = self._forever_faults.get(api_method)
+            delay = self._delays.get(api_method or "", 0.0)
+            answer, label = self._answer(api_method, path, params, token, fault)
+            self._requests.append(
+                RecordedRequest(
+                    method=method,
+                    path=path,
+                    api_method=api_method,
+                    headers=headers,
+                    body=body,
+                    params=params,
+                    token=token,
+                    received_at=received_at,
+                    fault=label,
+                )
+            )
+        if delay:
+            self._stopping.wait(delay)
+        return answer
+
+    def _answer(
+        self,
+        api_method: str | None,
+        path: str,
+        params: dict[str, Any],
+        token: str | None,
+        fault: _Fault | None,
+    ) -> tuple[_Answer, str | None]:
+        """Return the answer and its fault label; the caller holds the lock."""
+        if path.startswith("/respond/"):
+            return _Answer(200, {"ok": True}), None
+        if api_method is None:
+            return _Answer(404, {"ok": False, "error": "unknown_path"}), "unknown_path"
+        if fault is not None:
+            if fault.status == 429:
+                retry = (("Retry-After", str(fault.retry_after)),)
+                return _Answer(429, {"ok": False, "error": "ratelimited"}, headers=retry), fault.label
+            if fault.status >= 500:
+                return _Answer(fault.status, text="upstream connect error"), fault.label
+            return _Answer(fault.status, {"ok": False, "error": fault.error}), fault.label
+        # Slack reports a bad token as HTTP 200 with ok=false, not as a 401.
+        if token is None or token not in self.valid_tokens:
+            return _Answer(200, {"ok": False, "error": "invalid_auth"}), "invalid_auth"
+        return _Answer(200, self._canned(api_method, params)), None
+
+    def _canned(self, api_method: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Return a plausible successful payload for `api_method`; the caller holds the lock."""
+        if api_method == "auth.test":
+            return {
+                "ok": True,
+                "url": "https://test.slack.com/",
+                "team": "Test Team",
+                "user": "nudgebot",
+                "team_id": TEAM_ID,
+                "user_id": BOT_USER_ID,
+                "bot_id": BOT_ID,
+            }
+        if api_method == "users.info":
+            user = self.users.get(str(params.get("user", "")))
+            if user is None:
+                return {"ok": False, "error": "user_not_found"}
+            return {"ok": True, "user": json.loads(json.dumps(user))}
+        if api_method == "chat.postMessage":
+            channel = self._channel_id(params)
+            ts = self._next_ts()
+            return {"ok": True, "channel": channel, "ts": ts, "message": self._message(params, ts)}
+        if api_method == "chat.update":
+            ts = str(params.get("ts", ""))
+            return {
+                "ok": True,
+                "channel": self._channel_id(params),
+                "ts": ts,
+                "text": params.get("text", ""),
+                "message": self._message(params, ts),
+            }
+        if api_method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": self._next_ts()}
+        if api_method in _VIEW_METHODS:
+            return {"ok": True, "view": self._view(params)}
+        if api_method == "conversations.open":
+            users = str(params.get("users", "")).split(",")[0]
+            return {"ok": True, "channel": {"id": "D" + users}}
+        return {"ok": True}
+
+    def _channel_id(self, params: dict[str, Any]) -> str:
+        # Posting to a user id lands in the DM, and Slack answers with the DM's channel id.
+        channel = str(params.get("channel", ""))
+        return "D" + channel if channel.startswith(("U", "W")) else channel
+
+    def _next_ts(self) -> str:
+        self._ts_counter += 100
+        seconds, micros = divmod(self._ts_counter, 1_000_000)
+        return f"{1_700_000_000 + seconds}.{micros:06d}"
+
+    def _message(self, params: dict[str, Any], ts: str) -> dict[str, Any]:
+        message: dict[str, Any] = {
+            "type": "message",
+            "text": params.get("text", ""),
+            "user": BOT_USER_ID,
+            "bot_id": BOT_ID,
+            "ts": ts,
+        }
+        for key in ("blocks", "attachments", "metadata"):
+            if key in params:
+                message[key] = params[key]
+        return message
+
+    def _view(self, params: dict[str, Any]) -> dict[str, Any]:
+        submitted = params.get("view")
+        view: dict[str, Any] = dict(submitted) if isinstance(submitted, dict) else {}
+        view_id = params.get("view_id")
+        if not isinstance(view_id, str) or not view_id:
+            self._view_counter += 1
+            view_id = f"V{self._view_counter:09d}"
+        view.update(
+            {
+                "id": view_id,
+                "team_id": TEAM_ID,
+                "hash": f"1700000000.{self._view_counter:08d}",
+                "app_id": "A111",
+                "bot_id": BOT_ID,
+            }
+        )
+        view.setdefault("state", {"values": {}})
+        return view
