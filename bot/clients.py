@@ -28,7 +28,7 @@ def quoted(name: str) -> str:
 
 def similar(ctx: Context, name: str) -> list[tuple[str, float]]:
     """Existing client names close to `name`, best first."""
-    names = repo.client_names(ctx.session, workspace_id=ctx.workspace.id)
+    names = repo.client_names(ctx.session, workspace_id=ctx.workspace_id)
     if not names:
         return []
     found = process.extract(
@@ -89,7 +89,9 @@ def resolve(
     """The client `ref` names: an existing one, a new one, or a refusal asking which was meant."""
     key = match_key(ref.name)
     if ref.known or force_new:
-        existing = repo.client_by_key(ctx.session, workspace_id=ctx.workspace.id, key=key)
+        existing = ctx.clients.get(key) or repo.client_by_key(
+            ctx.session, workspace_id=ctx.workspace_id, key=key
+        )
         if existing is not None:
             return existing
     if not force_new:
@@ -111,7 +113,7 @@ def resolve(
         raise Refused(error(f"I don't know a client called “{ref.name}” yet.", example))
     return repo.add_client(
         ctx.session,
-        workspace_id=ctx.workspace.id,
+        workspace_id=ctx.workspace_id,
         name=tidy_name(ref.name),
         key=key,
         owner_id=ctx.technician.id,

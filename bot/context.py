@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from bot.replies import Reply
-from storage.models import Technician, Workspace
+from storage.models import Client, Technician
 
 
 @dataclass(frozen=True)
@@ -17,11 +17,13 @@ class Context:
     """A request's view of the world, valid inside one transaction."""
 
     session: Session
-    workspace: Workspace
+    workspace_id: int
     technician: Technician
     tz: ZoneInfo
     tz_known: bool
     now: datetime
+    # Clients the command text could name, loaded once by match key.
+    clients: dict[str, Client] = field(default_factory=dict)
 
 
 class Refused(Exception):

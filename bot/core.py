@@ -7,9 +7,11 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.orm import Session
 
 from bot import forms, listing, promises, visits
 from bot.clients import CHOOSE, resolve, unresolved
@@ -58,21 +60,30 @@ class Core:
     def __init__(self, services: Services) -> None:
         self.services = services
         self.default_tz = ZoneInfo(services.settings.default_timezone)
+        # Workspace rows are never changed or deleted, so their ids can be remembered per process.
+        self.workspace_ids: dict[str, int] = {}
+
+    def _workspace_id(self, session: Session, team_id: str, now: datetime) -> int:
+        workspace_id = self.workspace_ids.get(team_id)
+        if workspace_id is None:
+            workspace_id = repo.ensure_workspace(session, team_id=team_id, now=now).id
+            self.workspace_ids[team_id] = workspace_id
+        return workspace_id
 
     @contextmanager
     def _context(self, actor: Actor, request_key: str | None) -> Iterator[Context]:
         now = self.services.clock()
         with self.services.sessions.begin() as session:
-            workspace = repo.ensure_workspace(session, team_id=actor.workspace, now=now)
+            workspace_id = self._workspace_id(session, actor.workspace, now)
             technician = repo.ensure_technician(
-                session, workspace_id=workspace.id, user_id=actor.user, now=now
+                session, workspace_id=workspace_id, user_id=actor.user, now=now
             )
             if request_key is not None and not repo.claim_request(session, key=request_key, now=now):
                 raise Refused(ALREADY_DONE)
             zone = _zone(technician.timezone)
             yield Context(
                 session=session,
-                workspace=workspace,
+                workspace_id=workspace_id,
                 technician=technician,
                 tz=zone or self.default_tz,
                 tz_known=zone is not None,
@@ -101,9 +112,13 @@ class Core:
         return Handled(reply=refusal or reply or ALREADY_DONE, refresh_profile=stale)
 
     def _known(self, ctx: Context, text: str) -> set[str]:
-        return repo.existing_client_keys(
-            ctx.session, workspace_id=ctx.workspace.id, keys=grammar.candidate_keys(text)
+        """Load the clients the text could start with; the grammar uses their keys to split names off."""
+        ctx.clients.update(
+            repo.clients_by_keys(
+                ctx.session, workspace_id=ctx.workspace_id, keys=grammar.candidate_keys(text)
+            )
         )
+        return set(ctx.clients)
 
     def _client(
         self,
@@ -288,9 +303,9 @@ class Core:
         """Store a person's display name and time zone as the chat platform reports them."""
         now = self.services.clock()
         with self.services.sessions.begin() as session:
-            workspace = repo.ensure_workspace(session, team_id=actor.workspace, now=now)
+            workspace_id = self._workspace_id(session, actor.workspace, now)
             technician = repo.ensure_technician(
-                session, workspace_id=workspace.id, user_id=actor.user, now=now
+                session, workspace_id=workspace_id, user_id=actor.user, now=now
             )
             technician.display_name = profile.display_name or technician.display_name
             if _zone(profile.timezone) is not None:

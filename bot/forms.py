@@ -58,7 +58,7 @@ def _client(ctx: Context, typed: str, new: bool, errors: dict[str, str]) -> Clie
     if len(name) > grammar.MAX_NAME:
         errors["client"] = f"A client name can be at most {grammar.MAX_NAME} characters."
         return None
-    existing = repo.client_by_key(ctx.session, workspace_id=ctx.workspace.id, key=match_key(name))
+    existing = repo.client_by_key(ctx.session, workspace_id=ctx.workspace_id, key=match_key(name))
     if existing is not None:
         return existing
     if not new:
@@ -71,7 +71,7 @@ def _client(ctx: Context, typed: str, new: bool, errors: dict[str, str]) -> Clie
             return None
     return repo.add_client(
         ctx.session,
-        workspace_id=ctx.workspace.id,
+        workspace_id=ctx.workspace_id,
         name=name,
         key=match_key(name),
         owner_id=ctx.technician.id,

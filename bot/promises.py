@@ -22,7 +22,7 @@ def kept_button(promise_id: int) -> Button:
 def add(ctx: Context, command: grammar.AddPromise, client: Client) -> Reply:
     """Record a promise to a client."""
     promise = Promise(
-        workspace_id=ctx.workspace.id,
+        workspace_id=ctx.workspace_id,
         client_id=client.id,
         technician_id=ctx.technician.id,
         text=command.text,
@@ -47,7 +47,7 @@ def add(ctx: Context, command: grammar.AddPromise, client: Client) -> Reply:
 
 def _own(ctx: Context, promise_id: int) -> Promise:
     promise = ctx.session.get(Promise, promise_id)
-    if promise is None or promise.workspace_id != ctx.workspace.id:
+    if promise is None or promise.workspace_id != ctx.workspace_id:
         raise Refused(error(f"There's no promise #{promise_id}. /promise list shows yours.", "/promise list"))
     if promise.technician_id != ctx.technician.id:
         raise Refused(error(f"Promise #{promise_id} isn't one of yours.", "/promise list"))

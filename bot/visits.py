@@ -92,8 +92,9 @@ def _window_advice(ctx: Context, appointment: Appointment, client_name: str) -> 
     narrowed = texts.window(appointment.window_start, narrowed_end, ctx.tz).split(", ", 1)[1]
     return [
         Section(
-            f":hourglass_flowing_sand: A window of {texts.hours_phrase(width)} is a long wait for the client. "
-            f"Clients remember the technician who says “8–9am”, not “8–12”. Can you narrow it to an hour?"
+            f":hourglass_flowing_sand: A window of {texts.hours_phrase(width)} is a long wait for the "
+            "client. Clients remember the technician who says “8–9am”, not “8–12”. "
+            "Can you narrow it to an hour?"
         ),
         Actions((Button(f"Make it {narrowed}", NARROW_WINDOW, str(appointment.id), "primary"),)),
         Note(f"Or plan it again with the hour you mean: /visit plan {client_name} Friday 8-9am"),
@@ -113,7 +114,7 @@ def plan(ctx: Context, command: grammar.PlanAppointment, client: Client) -> Repl
     moved = appointment is not None
     if appointment is None:
         appointment = Appointment(
-            workspace_id=ctx.workspace.id,
+            workspace_id=ctx.workspace_id,
             client_id=client.id,
             technician_id=ctx.technician.id,
             window_start=command.start,

@@ -157,6 +157,8 @@ class Touch(Base):
     visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id", ondelete="CASCADE"))
     touched_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
+    visit: Mapped[Visit | None] = relationship()
+
 
 class Appointment(Base):
     """A planned visit with an arrival window; a cancelled one waits for a phone call to the client."""

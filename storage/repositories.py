@@ -80,14 +80,14 @@ def find_technician(session: Session, *, team_id: str, user_id: str) -> Technici
     ).one_or_none()
 
 
-def existing_client_keys(session: Session, *, workspace_id: int, keys: Collection[str]) -> set[str]:
-    """Which of `keys` are clients already."""
+def clients_by_keys(session: Session, *, workspace_id: int, keys: Collection[str]) -> dict[str, Client]:
+    """The clients whose match keys are among `keys`, by key."""
     if not keys:
-        return set()
+        return {}
     rows = session.scalars(
-        select(Client.match_key).where(Client.workspace_id == workspace_id, Client.match_key.in_(list(keys)))
+        select(Client).where(Client.workspace_id == workspace_id, Client.match_key.in_(list(keys)))
     )
-    return set(rows)
+    return {client.match_key: client for client in rows}
 
 
 def client_by_key(session: Session, *, workspace_id: int, key: str) -> Client | None:
@@ -175,11 +175,19 @@ def add_visit(
         remaining=remaining,
         created_at=at,
     )
-    session.add(visit)
-    session.flush()
-    add_touch(
-        session, client=client, technician_id=technician_id, kind=TouchKind.VISIT, at=at, visit_id=visit.id
+    touch = Touch(
+        workspace_id=client.workspace_id,
+        client_id=client.id,
+        technician_id=technician_id,
+        kind=TouchKind.VISIT,
+        touched_at=at,
+        visit=visit,
     )
+    session.add_all([visit, touch])
+    if client.last_touch_at is None or client.last_touch_at < at:
+        client.last_touch_at = at
+    # One flush writes both rows; the touch gets the visit's id through the relationship.
+    session.flush()
     return visit
 
 
