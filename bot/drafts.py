@@ -28,6 +28,11 @@ class Draft:
         link = f"mailto:{address}?subject={quote(self.subject)}&body={quote(self.body)}"
         if len(link) > MAX_MAILTO:
             link = f"mailto:{address}?subject={quote(self.subject)}"
+        keep = len(self.subject)
+        while len(link) > MAX_MAILTO and keep:
+            # Even the subject alone is too long (a long non-Latin client name): shorten it, keep the address.
+            keep -= 1
+            link = f"mailto:{address}?subject={quote(self.subject[:keep] + '…')}"
         return link
 
 
@@ -44,7 +49,8 @@ def followup(
     tz: ZoneInfo,
 ) -> Draft:
     """Draft the visit summary from what the technician typed."""
-    greeting = f"Hello {contact_name.split()[0]}," if contact_name else "Hello,"
+    names = (contact_name or "").split()
+    greeting = f"Hello {names[0]}," if names else "Hello,"
     left = remaining or "Nothing is left open from this visit."
     lines = [
         greeting,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 
@@ -40,7 +40,8 @@ def due(moment: datetime, tz: ZoneInfo, *, now: datetime | None = None) -> str:
 
 def minutes_span(start: datetime, end: datetime) -> int:
     """Whole minutes between two instants."""
-    return int((end - start).total_seconds() // 60)
+    # Datetimes sharing a zone subtract wall-clock time; across a DST change only UTC gives real time.
+    return int((end.astimezone(UTC) - start.astimezone(UTC)).total_seconds() // 60)
 
 
 def hours_phrase(minutes: int) -> str:
@@ -50,5 +51,5 @@ def hours_phrase(minutes: int) -> str:
     if hours:
         parts.append(f"{hours} hour" + ("s" if hours != 1 else ""))
     if rest:
-        parts.append(f"{rest} minutes")
+        parts.append(f"{rest} minute" + ("s" if rest != 1 else ""))
     return " ".join(parts) or "0 minutes"

@@ -252,7 +252,8 @@ def _find_duration(words: list[Word]) -> tuple[int, int, int] | None:
         if (minutes := parse_duration(word.text)) is not None:
             return index, 1, minutes
         if index + 1 < len(words) and word.text.replace(".", "").replace(",", "").isdigit():
-            minutes = parse_duration(word.text + words[index + 1].text)
+            # Joined with a space, not glued: in "Suite 3 45m" the time is 45m, never "345m".
+            minutes = parse_duration(f"{word.text} {words[index + 1].text}")
             if minutes is not None:
                 return index, 2, minutes
     return None
@@ -500,9 +501,10 @@ def parse_promise(
             return Help("promise")
         if action == "list" and len(words) == 1:
             return ListPromises()
-        if action == "done" and (len(words) == 1 or _NUMBER.match(words[1].text)):
+        # "done" and "move" are always the actions; a client called "Done …" needs quotes.
+        if action == "done":
             return PromiseDone(_ids(words[1:]))
-        if action == "move" and (len(words) == 1 or _NUMBER.match(words[1].text)):
+        if action == "move":
             return _move(text, words[1:], now, tz)
         return _add_promise(text, words, known, now, tz)
     except UnclosedQuote:

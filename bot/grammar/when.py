@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import dateparser
@@ -18,6 +18,26 @@ _HAS_TIME = re.compile(
 )
 # dateparser reads a bare "2" as a month away; a day needs a letter or a written-out date.
 _DATEISH = re.compile(r"[^\W\d_]|\d{1,4}[-/.]\d{1,2}")
+# dateparser also reads the "5" of "Friday at 5" as May and drops the weekday, so a named weekday must
+# agree with the date it returns.
+_WEEKDAYS = {
+    name: weekday
+    for weekday, names in enumerate(
+        [
+            "mon monday",
+            "tue tues tuesday",
+            "wed wednesday",
+            "thu thur thurs thursday",
+            "fri friday",
+            "sat saturday",
+            "sun sunday",
+        ]
+    )
+    for name in names.split()
+}
+_WEEKDAY = re.compile(r"\b(" + "|".join(sorted(_WEEKDAYS, key=len, reverse=True)) + r")\b", re.IGNORECASE)
+# Years a local date can have and still be converted to UTC and back without overflowing.
+_YEARS = range(2, 9999)
 
 _RANGE = re.compile(
     r"(?:^|\s)(?:from\s+)?(?P<h1>\d{1,2})(?::(?P<m1>\d{2}))?\s*(?P<s1>am|pm)?"
@@ -74,7 +94,10 @@ def parse_day_or_moment(phrase: str, *, now: datetime, tz: ZoneInfo) -> When | N
     except (ValueError, OverflowError, TypeError, KeyError, AttributeError, IndexError):
         # dateparser raises a variety of errors on odd input; for us any of them means "not a date".
         return None
-    if parsed is None:
+    if parsed is None or parsed.year not in _YEARS:
+        return None
+    named = {_WEEKDAYS[name.lower()] for name in _WEEKDAY.findall(phrase)}
+    if named and named != {parsed.weekday()}:
         return None
     has_time = bool(_HAS_TIME.search(phrase))
     moment = parsed if has_time else datetime.combine(parsed.date(), time())
@@ -100,7 +123,7 @@ def _resolve_range(h1: int, h2: int, s1: str | None, s2: str | None) -> tuple[in
     end: int | None
     if s1 is None and s2 is None:
         start, end = h1, h2
-        if h1 < 7 and h2 <= 12:
+        if 1 <= h1 < 7 and h2 <= 12:
             # Nobody books a 2-3 in the small hours: "2-3" is the afternoon.
             start, end = h1 + 12, (h2 + 12 if h2 != 12 else 12)
         elif end <= start and end < 12:
@@ -138,6 +161,11 @@ def _day(phrase: str, *, now: datetime, tz: ZoneInfo) -> date:
     return when.at.date()
 
 
+def _instant(day: date, hour: int, minute: int, tz: ZoneInfo) -> datetime:
+    """A local time as an instant: a time the clocks skip moves on by the gap; a repeated one is the first."""
+    return datetime.combine(day, time(hour, minute), tzinfo=tz).astimezone(UTC).astimezone(tz)
+
+
 def parse_window(phrase: str, *, now: datetime, tz: ZoneInfo) -> Window:
     """Read "Friday 8-9am", "tomorrow 14:00-15:30" or "2026-12-03 9am" (one hour from the start)."""
     phrase = " ".join(phrase.split())
@@ -151,8 +179,10 @@ def parse_window(phrase: str, *, now: datetime, tz: ZoneInfo) -> Window:
         if hours is None:
             raise WhenError("that arrival window has an hour that doesn't exist")
         day = _day(phrase[: match.start()], now=now, tz=tz)
-        start = datetime.combine(day, time(hours[0], _minutes(match["m1"])), tzinfo=tz)
-        end = datetime.combine(day, time(hours[1], _minutes(match["m2"])), tzinfo=tz)
+        first, last = (hours[0], _minutes(match["m1"])), (hours[1], _minutes(match["m2"]))
+        if last <= first:
+            raise WhenError("the window ends before it starts")
+        start, end = _instant(day, *first, tz), _instant(day, *last, tz)
         given_end = True
     elif match := _SINGLE.search(phrase):
         suffix = (match["s1a"] or match["s1b"] or "").lower() or None
@@ -160,14 +190,16 @@ def parse_window(phrase: str, *, now: datetime, tz: ZoneInfo) -> Window:
         if hour is None:
             raise WhenError("that start time has an hour that doesn't exist")
         day = _day(phrase[: match.start()], now=now, tz=tz)
-        start = datetime.combine(day, time(hour, _minutes(match["m1"])), tzinfo=tz)
-        end = start + DEFAULT_WINDOW
+        start = _instant(day, hour, _minutes(match["m1"]), tz)
+        # Datetimes sharing a zone add and subtract wall-clock time; a DST change needs real time.
+        end = (start.astimezone(UTC) + DEFAULT_WINDOW).astimezone(tz)
         given_end = False
     else:
         raise WhenError("I need a day and an arrival window")
-    if end <= start:
-        raise WhenError("the window ends before it starts")
-    if end - start > MAX_WINDOW:
+    length = end.astimezone(UTC) - start.astimezone(UTC)
+    if length <= timedelta(0):
+        raise WhenError("that window falls in the hour the clocks skip")
+    if length > MAX_WINDOW:
         raise WhenError("that window is longer than a working day")
     return Window(start=start, end=end, given_end=given_end)
 
