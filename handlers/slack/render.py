@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from bot.replies import Actions, Block, Button, Checkbox, Form, Note, Preformatted, Reply, Section
@@ -24,7 +25,10 @@ def escape(text: str) -> str:
 
 
 def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    if len(text) <= limit:
+        return text
+    # Cut before any escape (&amp;, &lt;, &gt;) the limit would split in half.
+    return re.sub(r"&[a-z]{0,3}$", "", text[: limit - 1]) + "…"
 
 
 def plain(text: str, limit: int = MAX_SECTION) -> dict[str, Any]:
@@ -65,7 +69,9 @@ def build_block(block: Block) -> SlackBlock:
                 url = link.url.replace("|", "%7C").replace(">", "%3E")
                 label = escape(link.label).replace("|", "/")
                 suffix = f" <{url}|{label}>"
-                body = _clip(body, MAX_SECTION - len(suffix)) + suffix
+                # A link that would crowd out the text is left off rather than cut open.
+                if len(suffix) <= MAX_SECTION // 2:
+                    body = _clip(body, MAX_SECTION - len(suffix)) + suffix
             section: SlackBlock = {"type": "section", "text": mrkdwn(body)}
             if button is not None:
                 section["accessory"] = build_button(button)
@@ -108,7 +114,7 @@ def build_modal(form: Form, *, private_metadata: dict[str, str]) -> dict[str, An
                     "element": {
                         "type": "checkboxes",
                         "action_id": field.id,
-                        "options": [{"text": plain(field.label), "value": "yes"}],
+                        "options": [{"text": plain(field.label, MAX_BUTTON_LABEL), "value": "yes"}],
                     },
                 }
             )

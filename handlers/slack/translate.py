@@ -20,7 +20,8 @@ def _unmark(match: re.Match[str]) -> str:
         return target[0] + (label or target[1:])
     if target.startswith("!"):
         # <!channel>, <!here>: shown in Slack as @channel; kept as words so a reply can't re-mention.
-        return "@" + (label or target[1:])
+        # Labelled ones (<!subteam^S1|@team>, <!date^…|Feb 18>) carry their display text already.
+        return label if label else "@" + target[1:].split("^")[0]
     return label or target
 
 

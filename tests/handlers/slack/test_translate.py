@@ -49,7 +49,6 @@ def test_plain_text_undoes_slack_markup(typed: str, plain: str) -> None:
     assert plain_text(typed) == plain
 
 
-@pytest.mark.xfail(strict=True, reason="translate bug: a labelled <!…> special mention gets a second @")
 @pytest.mark.parametrize(
     ("typed", "plain"),
     [
