@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from rapidfuzz import fuzz, process
 
@@ -19,6 +20,7 @@ MAX_SUGGESTIONS = 3
 MAX_CHOICE_VALUE = 1900
 
 CHOOSE = "client.choose"
+_DIGITS = re.compile(r"\d+")
 
 
 def quoted(name: str) -> str:
@@ -31,10 +33,11 @@ def similar(ctx: Context, name: str) -> list[tuple[str, float]]:
     names = repo.client_names(ctx.session, workspace_id=ctx.workspace_id)
     if not names:
         return []
-    found = process.extract(
-        match_key(name), names.keys(), scorer=fuzz.ratio, limit=MAX_SUGGESTIONS, score_cutoff=SIMILAR
-    )
-    return [(names[key], score) for key, score, _ in found]
+    key = match_key(name)
+    found = process.extract(key, names.keys(), scorer=fuzz.ratio, limit=MAX_SUGGESTIONS, score_cutoff=SIMILAR)
+    # "Store 2" is a different client from "Store 1", not a typo of it.
+    numbers = _DIGITS.findall(key)
+    return [(names[other], score) for other, score, _ in found if _DIGITS.findall(other) == numbers]
 
 
 def _choice(command: str, text: str, request_key: str | None, new: bool) -> str:

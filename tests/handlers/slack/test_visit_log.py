@@ -192,3 +192,12 @@ def test_slack_markup_in_text_is_read_as_typed_and_escaped_in_replies(
     shown = json.dumps(message)
     assert "<!channel>" not in shown
     assert "Logged 1h at *Acme &amp; Sons*" in text_of(message)
+
+
+def test_names_differing_only_in_a_number_are_different_clients(slack: SlackClient, session: Session) -> None:
+    slack.command("Store 1 1h fixed till")
+
+    message = slack.command("Store 2 30m fixed till").json()
+
+    assert message["text"] == "Logged 30m at Store 2"
+    assert sorted(c.name for c in session.scalars(select(Client))) == ["Store 1", "Store 2"]
