@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session
@@ -52,6 +52,22 @@ def _zone(name: str | None) -> ZoneInfo | None:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         return None
+
+
+def _list_for(ctx: Context, _: grammar.ListOpen, client: Client) -> Reply:
+    return listing.list_open(ctx, client)
+
+
+# Commands that name a client: whether they may create it, their example, and what they do with it.
+_NAMING_A_CLIENT: dict[type, tuple[bool, str, Callable[[Context, Any, Client], Reply]]] = {
+    grammar.LogVisit: (True, grammar.LOG_EXAMPLE, visits.log_visit),
+    grammar.PlanAppointment: (True, grammar.PLAN_EXAMPLE, visits.plan),
+    grammar.CancelAppointment: (False, grammar.CANCEL_EXAMPLE, visits.cancel),
+    grammar.LogCall: (False, grammar.CALL_EXAMPLE, visits.call),
+    grammar.SetContact: (True, grammar.CONTACT_EXAMPLE, visits.set_contact),
+    grammar.ListOpen: (False, grammar.LIST_EXAMPLE, _list_for),
+    grammar.AddPromise: (True, grammar.PROMISE_EXAMPLE, promises.add),
+}
 
 
 class Core:
@@ -120,27 +136,6 @@ class Core:
         )
         return set(ctx.clients)
 
-    def _client(
-        self,
-        ctx: Context,
-        invocation: Invocation,
-        ref: grammar.ClientRef,
-        *,
-        may_create: bool,
-        force_new: bool,
-        example: str,
-    ) -> Client:
-        return resolve(
-            ctx,
-            ref,
-            command=invocation.command,
-            text=invocation.text,
-            request_key=invocation.request_key,
-            may_create=may_create,
-            force_new=force_new,
-            example=example,
-        )
-
     def _need(self, ctx: Context, invocation: Invocation, need: grammar.NeedClient) -> Refused:
         examples = {
             "cancel": grammar.CANCEL_EXAMPLE,
@@ -163,80 +158,46 @@ class Core:
         parsed = grammar.parse_visit(
             invocation.text, known=self._known(ctx, invocation.text), now=ctx.now, tz=ctx.tz
         )
-        match parsed:
-            case grammar.ParseError(message, example):
-                raise Refused(error(message, example))
-            case grammar.NeedClient():
-                raise self._need(ctx, invocation, parsed)
-            case grammar.Help():
-                return usage("visit")
-            case grammar.LogVisit(client=ref):
-                client = self._client(
-                    ctx, invocation, ref, may_create=True, force_new=force_new, example=grammar.LOG_EXAMPLE
-                )
-                return visits.log_visit(ctx, parsed, client)
-            case grammar.PlanAppointment(client=ref):
-                client = self._client(
-                    ctx, invocation, ref, may_create=True, force_new=force_new, example=grammar.PLAN_EXAMPLE
-                )
-                return visits.plan(ctx, parsed, client)
-            case grammar.CancelAppointment(client=ref):
-                client = self._client(
-                    ctx, invocation, ref, may_create=False, force_new=False, example=grammar.CANCEL_EXAMPLE
-                )
-                return visits.cancel(ctx, parsed, client)
-            case grammar.LogCall(client=ref):
-                client = self._client(
-                    ctx, invocation, ref, may_create=False, force_new=False, example=grammar.CALL_EXAMPLE
-                )
-                return visits.call(ctx, parsed, client)
-            case grammar.SetContact(client=ref):
-                client = self._client(
-                    ctx,
-                    invocation,
-                    ref,
-                    may_create=True,
-                    force_new=force_new,
-                    example=grammar.CONTACT_EXAMPLE,
-                )
-                return visits.set_contact(ctx, parsed, client)
-            case grammar.ListOpen(client=None):
-                return listing.list_open(ctx, None)
-            case grammar.ListOpen(client=grammar.ClientRef() as ref):
-                client = self._client(
-                    ctx, invocation, ref, may_create=False, force_new=False, example=grammar.LIST_EXAMPLE
-                )
-                return listing.list_open(ctx, client)
-        raise AssertionError(f"unhandled visit command {parsed!r}")
+        return self._dispatch(ctx, invocation, parsed, force_new)
 
     def _promise(self, ctx: Context, invocation: Invocation, force_new: bool) -> Reply:
         parsed = grammar.parse_promise(
             invocation.text, known=self._known(ctx, invocation.text), now=ctx.now, tz=ctx.tz
         )
+        return self._dispatch(ctx, invocation, parsed, force_new)
+
+    def _dispatch(
+        self, ctx: Context, invocation: Invocation, parsed: grammar.Parsed, force_new: bool
+    ) -> Reply:
         match parsed:
             case grammar.ParseError(message, example):
                 raise Refused(error(message, example))
             case grammar.NeedClient():
                 raise self._need(ctx, invocation, parsed)
-            case grammar.Help():
-                return usage("promise")
-            case grammar.AddPromise(client=ref):
-                client = self._client(
-                    ctx,
-                    invocation,
-                    ref,
-                    may_create=True,
-                    force_new=force_new,
-                    example=grammar.PROMISE_EXAMPLE,
-                )
-                return promises.add(ctx, parsed, client)
+            case grammar.Help(command):
+                return usage(command)
+            case grammar.ListOpen(client=None):
+                return listing.list_open(ctx, None)
             case grammar.PromiseDone():
                 return promises.done(ctx, parsed)
             case grammar.MovePromise():
                 return promises.move(ctx, parsed)
             case grammar.ListPromises():
                 return promises.list_open(ctx)
-        raise AssertionError(f"unhandled promise command {parsed!r}")
+        may_create, example, act = _NAMING_A_CLIENT[type(parsed)]
+        ref = parsed.client
+        assert ref is not None  # ListOpen without a client was answered above
+        client = resolve(
+            ctx,
+            ref,
+            command=invocation.command,
+            text=invocation.text,
+            request_key=invocation.request_key,
+            may_create=may_create,
+            force_new=force_new and may_create,
+            example=example,
+        )
+        return act(ctx, parsed, client)
 
     def press(self, press: Press) -> Reply:
         """Handle a button; every one is safe to press twice."""

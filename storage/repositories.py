@@ -125,6 +125,20 @@ def add_client(
     return client
 
 
+def _touch(client: Client, technician_id: int, kind: TouchKind, at: datetime, **details: Any) -> Touch:
+    """A new touch; it restarts the client's check-in clock."""
+    if client.last_touch_at is None or client.last_touch_at < at:
+        client.last_touch_at = at
+    return Touch(
+        workspace_id=client.workspace_id,
+        client_id=client.id,
+        technician_id=technician_id,
+        kind=kind,
+        touched_at=at,
+        **details,
+    )
+
+
 def add_touch(
     session: Session,
     *,
@@ -134,22 +148,10 @@ def add_touch(
     at: datetime,
     outcome: CallOutcome | None = None,
     note: str | None = None,
-    visit_id: int | None = None,
 ) -> Touch:
-    """Record a touch and restart the client's check-in clock."""
-    touch = Touch(
-        workspace_id=client.workspace_id,
-        client_id=client.id,
-        technician_id=technician_id,
-        kind=kind,
-        outcome=outcome,
-        note=note,
-        visit_id=visit_id,
-        touched_at=at,
-    )
+    """Record a touch (a call, an e-mail, a meeting)."""
+    touch = _touch(client, technician_id, kind, at, outcome=outcome, note=note)
     session.add(touch)
-    if client.last_touch_at is None or client.last_touch_at < at:
-        client.last_touch_at = at
     session.flush()
     return touch
 
@@ -175,18 +177,8 @@ def add_visit(
         remaining=remaining,
         created_at=at,
     )
-    touch = Touch(
-        workspace_id=client.workspace_id,
-        client_id=client.id,
-        technician_id=technician_id,
-        kind=TouchKind.VISIT,
-        touched_at=at,
-        visit=visit,
-    )
-    session.add_all([visit, touch])
-    if client.last_touch_at is None or client.last_touch_at < at:
-        client.last_touch_at = at
     # One flush writes both rows; the touch gets the visit's id through the relationship.
+    session.add_all([visit, _touch(client, technician_id, TouchKind.VISIT, at, visit=visit)])
     session.flush()
     return visit
 
