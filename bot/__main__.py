@@ -5,12 +5,45 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
+from types import FrameType
 
+from bot.services import Services
 from bot.settings import SettingsError, load_settings
-from bot.wiring import build_services, configure_logging
+from bot.wiring import build_services, configure_logging, migrate_database
 
 logger = logging.getLogger(__name__)
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM is how platforms ask us to stop: unwind (closing the scheduler and pools) and exit 0."""
+    raise SystemExit(0)
+
+
+def _fail(problem: Exception) -> int:
+    sys.stderr.write(f"nudgebot: {problem}\n")
+    return 2
+
+
+async def _serve(services: Services) -> None:
+    from handlers.slack.server import build_front, run_front
+    from jobs.scheduler import build_scheduler
+
+    settings = services.settings
+    front = build_front(services)
+    # Check the token before migrating or starting jobs, so a rejected one stops start-up with one line.
+    await front.authorization.warm_up()
+    if settings.auto_migrate:
+        migrate_database(services)
+    scheduler = build_scheduler(services) if settings.run_jobs else None
+    if scheduler is not None:
+        scheduler.start()
+    try:
+        await run_front(front, settings)
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,29 +56,22 @@ def main(argv: list[str] | None = None) -> int:
         if args.action == "serve":
             settings.require_slack()
     except SettingsError as problem:
-        sys.stderr.write(f"nudgebot: {problem}\n")
-        return 2
+        return _fail(problem)
     configure_logging(settings.log_level)
-    if args.action == "migrate":
-        build_services(settings, migrate=True)
-        return 0
-    services = build_services(settings)
-
+    # uvicorn hands SIGTERM back to the handler it found once it has shut down; with the default one the
+    # process would die by the signal (exit -15) before the scheduler is shut down.
+    signal.signal(signal.SIGTERM, _stop)
     from handlers.slack.app import TokenRejected
-    from handlers.slack.server import build_front, run_front
-    from jobs.scheduler import build_scheduler
 
-    scheduler = build_scheduler(services, blocking=False) if settings.run_jobs else None
-    if scheduler is not None:
-        scheduler.start()
     try:
-        asyncio.run(run_front(build_front(services), settings))
-    except TokenRejected as problem:
-        sys.stderr.write(f"nudgebot: {problem}\n")
-        return 2
-    finally:
-        if scheduler is not None:
-            scheduler.shutdown(wait=False)
+        if args.action == "migrate":
+            build_services(settings, migrate=True)
+            return 0
+        asyncio.run(_serve(build_services(settings, migrate=False)))
+    except (SettingsError, TokenRejected) as problem:
+        return _fail(problem)
+    except KeyboardInterrupt:
+        return 130
     return 0
 
 

@@ -22,7 +22,7 @@ from bot.people import Actor, Invocation, Press, Profile, Submission
 from bot.replies import Form, FormOutcome, Reply, Section, error
 from bot.services import Services
 from storage import repositories as repo
-from storage.models import Client
+from storage.models import Client, Technician
 
 logger = logging.getLogger(__name__)
 
@@ -83,17 +83,24 @@ class Core:
         workspace_id = self.workspace_ids.get(team_id)
         if workspace_id is None:
             workspace_id = repo.ensure_workspace(session, team_id=team_id, now=now).id
-            self.workspace_ids[team_id] = workspace_id
         return workspace_id
 
     @contextmanager
-    def _context(self, actor: Actor, request_key: str | None) -> Iterator[Context]:
-        now = self.services.clock()
+    def _technician(self, actor: Actor, now: datetime) -> Iterator[tuple[Session, int, Technician]]:
+        """A transaction with the asker's workspace and technician rows, created on first sight."""
         with self.services.sessions.begin() as session:
             workspace_id = self._workspace_id(session, actor.workspace, now)
             technician = repo.ensure_technician(
                 session, workspace_id=workspace_id, user_id=actor.user, now=now
             )
+            yield session, workspace_id, technician
+        # Remember the id only once committed: a refused first request rolls the new row back.
+        self.workspace_ids[actor.workspace] = workspace_id
+
+    @contextmanager
+    def _context(self, actor: Actor, request_key: str | None) -> Iterator[Context]:
+        now = self.services.clock()
+        with self._technician(actor, now) as (session, workspace_id, technician):
             if request_key is not None and not repo.claim_request(session, key=request_key, now=now):
                 raise Refused(ALREADY_DONE)
             zone = _zone(technician.timezone)
@@ -262,16 +269,11 @@ class Core:
 
     def update_profile(self, actor: Actor, profile: Profile) -> None:
         """Store a person's display name and time zone as the chat platform reports them."""
-        now = self.services.clock()
-        with self.services.sessions.begin() as session:
-            workspace_id = self._workspace_id(session, actor.workspace, now)
-            technician = repo.ensure_technician(
-                session, workspace_id=workspace_id, user_id=actor.user, now=now
-            )
+        with self._technician(actor, self.services.clock()) as (_, _, technician):
             technician.display_name = profile.display_name or technician.display_name
             if _zone(profile.timezone) is not None:
                 technician.timezone = profile.timezone
-            technician.profile_fetched_at = now
+            technician.profile_fetched_at = self.services.clock()
 
 
 class _FormRefused(Exception):

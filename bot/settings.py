@@ -6,6 +6,10 @@ from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from storage.db import normalize_url
 
 # Where to find each required value, so a failed start tells the operator what to do next.
 WHERE_TO_GET = {
@@ -33,12 +37,30 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     # The zone used for a technician until Slack tells us theirs (see README, "Time zones").
     default_timezone: str = "UTC"
+    # How long a command may wait for the database before we ack "Working on it…" and answer on the
+    # response_url instead; Slack gives up after 3 s, so this leaves room for the network.
+    ack_budget_s: float = Field(default=2.0, gt=0, le=2.5)
 
     @field_validator("slack_api_url")
     @classmethod
     def _trailing_slash(cls, value: str) -> str:
         # slack_sdk joins base_url and the method name without adding a slash.
         return value if value.endswith("/") else value + "/"
+
+    @field_validator("database_url")
+    @classmethod
+    def _usable_database(cls, value: str) -> str:
+        # Checked here so a typo stops start-up with one line instead of a traceback from the engine;
+        # the message never repeats the URL, which may hold a password.
+        try:
+            backend = make_url(normalize_url(value)).get_backend_name()
+        except ArgumentError:
+            raise ValueError(
+                "not a database URL; use sqlite:///path.db or postgres://user:pw@host/db"
+            ) from None
+        if backend not in {"sqlite", "postgresql"}:
+            raise ValueError(f"{backend} is not supported; use SQLite or PostgreSQL")
+        return normalize_url(value)
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -89,4 +111,5 @@ def load_settings(**overrides: object) -> Settings:
         if first["type"] == "missing":
             where = WHERE_TO_GET.get(field, "see .env.example")
             raise SettingsError(f"{name} is not set: put {where} in the environment or .env") from None
-        raise SettingsError(f"{name} is invalid: {first['msg']}") from None
+        reason = str(first["msg"]).removeprefix("Value error, ")
+        raise SettingsError(f"{name} is invalid: {reason}") from None

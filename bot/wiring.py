@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy.exc import OperationalError
+
 from bot.services import Services
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade
 
@@ -23,6 +25,19 @@ def configure_logging(level: str) -> None:
 def build_services(settings: Settings, *, migrate: bool | None = None) -> Services:
     """Engine, migrations (unless AUTO_MIGRATE=false) and the session factory."""
     engine = make_engine(settings.database_url)
+    services = Services(settings=settings, sessions=make_session_factory(engine))
     if settings.auto_migrate if migrate is None else migrate:
+        migrate_database(services)
+    return services
+
+
+def migrate_database(services: Services) -> None:
+    """Apply pending migrations; a database that can't be reached is a one-line `SettingsError`."""
+    engine = services.sessions.kw["bind"]
+    try:
         upgrade(engine)
-    return Services(settings=settings, sessions=make_session_factory(engine))
+    except OperationalError as failure:
+        engine.dispose()
+        # The driver's first line says what is wrong (no such file, connection refused) without the password.
+        reason = str(failure.orig).strip().splitlines()[0] if failure.orig is not None else "unreachable"
+        raise SettingsError(f"DATABASE_URL cannot be used: {reason}") from None

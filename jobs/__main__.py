@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
+import threading
 from datetime import UTC, datetime
 
 from bot.settings import SettingsError, load_settings
@@ -15,7 +17,13 @@ logger = logging.getLogger(__name__)
 
 
 def _instant(text: str) -> datetime:
-    moment = datetime.fromisoformat(text)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        # argparse would otherwise say "invalid _instant value".
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not an ISO-8601 instant; for example 2026-11-23T15:00:00Z"
+        ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -32,16 +40,23 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write(f"nudgebot: {problem}\n")
         return 2
     configure_logging(settings.log_level)
-    services = build_services(settings)
+    # SIGTERM (how platforms stop a worker) and Ctrl-C only set an event: running jobs finish, we exit 0.
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    try:
+        services = build_services(settings)
+    except SettingsError as problem:
+        sys.stderr.write(f"nudgebot: {problem}\n")
+        return 2
     if args.action == "run-once":
         run_once(services, at=args.at)
         return 0
-    scheduler = build_scheduler(services, blocking=True)
-    logger.info("scheduler started")
-    try:
-        scheduler.start()
-    except (KeyboardInterrupt, SystemExit):
-        logger.info("scheduler stopped")
+    scheduler = build_scheduler(services)
+    scheduler.start()
+    stop.wait()
+    scheduler.shutdown(wait=True)
+    logger.info("scheduler stopped")
     return 0
 
 

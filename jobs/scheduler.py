@@ -5,9 +5,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.schedulers.base import BaseScheduler
-from apscheduler.schedulers.blocking import BlockingScheduler
 
 from bot.services import Services
 from jobs.housekeeping import purge_request_keys
@@ -36,13 +35,14 @@ def run_once(services: Services, *, at: datetime | None = None) -> None:
     housekeeping(services, at)
 
 
-def build_scheduler(services: Services, *, blocking: bool) -> BaseScheduler:
+def build_scheduler(services: Services) -> BackgroundScheduler:
     """A scheduler holding our jobs; nothing user-defined and nothing pickled lives in it."""
-    scheduler: BaseScheduler = (
-        BlockingScheduler(job_defaults=JOB_DEFAULTS)
-        if blocking
-        else BackgroundScheduler(job_defaults=JOB_DEFAULTS)
-    )
+    # Said explicitly: a persistent (SQLAlchemy) job store would pickle jobs and run them twice when
+    # several processes share it; our schedules live in our own tables instead.
+    options = {"job_defaults": JOB_DEFAULTS, "jobstores": {"default": MemoryJobStore()}}
+    # A background scheduler in both processes: `python -m jobs` waits on its own stop event, so a
+    # SIGTERM never has to unwind through the scheduler's loop.
+    scheduler = BackgroundScheduler(**options)
     scheduler.add_job(
         housekeeping, "interval", hours=1, id="housekeeping", replace_existing=True, args=[services]
     )

@@ -56,7 +56,7 @@ class BotServer:
     def __init__(self, services: Services) -> None:
         self.front: SlackFront = build_front(services)
         self.settings = services.settings
-        self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self.socket.bind(("127.0.0.1", 0))
         self.port = self.socket.getsockname()[1]
         self.server: uvicorn.Server = make_server(self.front, self.settings)
@@ -188,7 +188,7 @@ class SlackClient:
 
 def buttons(message: dict[str, Any]) -> list[dict[str, Any]]:
     """Every button in a message's blocks (actions rows and section accessories), in order."""
-    found = []
+    found: list[dict[str, Any]] = []
     for block in message.get("blocks", []):
         if block["type"] == "actions":
             found.extend(e for e in block["elements"] if e["type"] == "button")

@@ -34,9 +34,14 @@ class BotAuthorization:
         self.token = token
         self.result: AuthorizeResult | None = None
         self.lock = asyncio.Lock()
+        self.warmed_up = False
 
     async def warm_up(self) -> None:
         """Check the token before serving; a rejected token stops start-up, an unreachable Slack does not."""
+        if self.warmed_up:
+            # `python -m bot` checks before migrating and run_front checks again: one try is enough.
+            return
+        self.warmed_up = True
         try:
             await self.authorize()
         except SlackApiError as failure:

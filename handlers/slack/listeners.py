@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core import Core, Handled
+from bot.forms import VISIT_FORM
 from bot.people import Actor
 from bot.replies import FormOutcome, Reply, Section
 from handlers.slack import render, translate
@@ -22,11 +24,8 @@ from handlers.slack.runner import Background, CoreRunner
 logger = logging.getLogger(__name__)
 
 WORKING = Reply(summary="Working on it…", blocks=(Section("Working on it… I'll reply here in a moment."),))
-FAILED = Reply(
-    summary="Something went wrong",
-    blocks=(Section(":warning: Something went wrong on my side and nothing was saved. Please try again."),),
-    tone="error",
-)
+FORM_FAILED = "Something went wrong on my side and nothing was saved. Please try again."
+FAILED = Reply(summary="Something went wrong", blocks=(Section(f":warning: {FORM_FAILED}"),), tone="error")
 # Every action id the core hands out: "area.verb", plus the "#n" the renderer adds.
 ACTION_IDS = re.compile(r"^[a-z]+\.[a-z]+(#\d+)?$")
 
@@ -103,7 +102,9 @@ class SlackListeners:
             return
         press = translate.press(body, elements[0])
         future = self.runner.start(self.core.press, press)
-        await self.runner.within_budget(future)
+        with contextlib.suppress(Exception):
+            # A failure is reported on the message by _show_pressed; the ack must go out regardless.
+            await self.runner.within_budget(future)
         await ack()
         on_home = (body.get("container") or {}).get("type") == "view"
         self.background.spawn(
@@ -132,7 +133,14 @@ class SlackListeners:
         """A submitted form: errors go back onto the fields; success closes it and DMs the reply."""
         submission = translate.submission(body)
         future = self.runner.start(self.core.submit, submission)
-        outcome = await self.runner.within_budget(future)
+        try:
+            outcome = await self.runner.within_budget(future)
+        except Exception:
+            logger.exception("form %s failed", submission.kind)
+            # Keep the form open with what was typed, so trying again is one click.
+            form = self.core.form("visit" if submission.kind == VISIT_FORM else "promise")
+            await ack(response_action="errors", errors={form.fields[0].id: FORM_FAILED})
+            return
         if outcome is not None and outcome.errors:
             await ack(response_action="errors", errors=outcome.errors)
             return
@@ -142,7 +150,12 @@ class SlackListeners:
     async def _confirm_submission(
         self, future: asyncio.Future[FormOutcome], client: AsyncWebClient, user: str
     ) -> None:
-        outcome = await future
+        try:
+            outcome = await future
+        except Exception:
+            logger.exception("a form failed after the ack")
+            await self._direct_message(client, user, FAILED)
+            return
         if outcome.reply is not None:
             await self._direct_message(client, user, outcome.reply)
 
