@@ -1,0 +1,81 @@
+"""Working hours in a technician's own time zone: when a nudge may arrive, and working-time arithmetic."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+MONDAY_TO_FRIDAY = frozenset(range(5))
+
+
+@dataclass(frozen=True)
+class WorkingHours:
+    """When a technician works: local start and end of day, which weekdays, and an optional pause.
+
+    `paused_until` is a local date: nothing is delivered before it (a vacation ending the day before).
+    """
+
+    tz: ZoneInfo
+    start: time = time(8)
+    end: time = time(18)
+    days: frozenset[int] = field(default=MONDAY_TO_FRIDAY)
+    paused_until: date | None = None
+
+    def _opens(self, day: date) -> datetime:
+        return datetime.combine(day, self.start, tzinfo=self.tz).astimezone(UTC)
+
+    def _closes(self, day: date) -> datetime:
+        return datetime.combine(day, self.end, tzinfo=self.tz).astimezone(UTC)
+
+    def works_on(self, day: date) -> bool:
+        """True when `day` (local) is a working day and not within a pause."""
+        paused = self.paused_until is not None and day < self.paused_until
+        return day.weekday() in self.days and not paused
+
+    def local_day(self, at: datetime) -> date:
+        """The technician's calendar date at an instant."""
+        return at.astimezone(self.tz).date()
+
+    def is_working(self, at: datetime) -> bool:
+        """True when `at` falls inside working hours."""
+        day = self.local_day(at)
+        return self.works_on(day) and self._opens(day) <= at < self._closes(day)
+
+    def next_open(self, at: datetime) -> datetime:
+        """`at` itself when it is working time, else the moment working time next begins (UTC)."""
+        day = self.local_day(at)
+        for offset in range(0, 400):
+            candidate = day + timedelta(days=offset)
+            if not self.works_on(candidate):
+                continue
+            opens, closes = self._opens(candidate), self._closes(candidate)
+            if at < opens:
+                return opens
+            if at < closes:
+                return at.astimezone(UTC)
+        raise ValueError("no working time within 400 days; check the working days and the pause")
+
+    def add(self, at: datetime, delta: timedelta) -> datetime:
+        """The instant `delta` of working time after `at` ("4 working hours after the visit")."""
+        moment = self.next_open(at)
+        remaining = delta
+        while True:
+            closes = self._closes(self.local_day(moment))
+            available = closes - moment
+            if remaining <= available:
+                return moment + remaining
+            remaining -= available
+            moment = self.next_open(closes)
+
+    def working_day_before(self, day: date) -> date:
+        """The last working day before a local date (Friday for a Monday)."""
+        for offset in range(1, 400):
+            candidate = day - timedelta(days=offset)
+            if candidate.weekday() in self.days:
+                return candidate
+        raise ValueError("no working day in the year before; check the working days")
+
+    def opening_on(self, day: date) -> datetime:
+        """When working time begins on a local date, or on the next working day after it (UTC)."""
+        return self.next_open(datetime.combine(day, time(0), tzinfo=self.tz).astimezone(UTC))
