@@ -11,7 +11,7 @@ from types import FrameType
 
 from bot.services import Services
 from bot.settings import SettingsError, load_settings
-from bot.wiring import build_services, configure_logging, migrate_database
+from bot.wiring import build_notifier, build_services, configure_logging, migrate_database
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ async def _serve(services: Services) -> None:
     await front.authorization.warm_up()
     if settings.auto_migrate:
         migrate_database(services)
-    scheduler = build_scheduler(services) if settings.run_jobs else None
+    scheduler = build_scheduler(services, build_notifier(settings)) if settings.run_jobs else None
     if scheduler is not None:
         scheduler.start()
     try:

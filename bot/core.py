@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session
 
-from bot import forms, listing, promises, visits
+from bot import forms, listing, nudge_actions, promises, visits
 from bot.clients import CHOOSE, resolve, unresolved
 from bot.context import Context, Refused
 from bot.grammar import commands as grammar
@@ -215,6 +215,7 @@ class Core:
             visits.CALL_LOGGED: visits.call_pressed,
             visits.NARROW_WINDOW: lambda ctx, value: visits.narrow_window(ctx, _number(value)),
             promises.KEPT: promises.kept_pressed,
+            **nudge_actions.HANDLERS,
         }
         handler = handlers.get(press.action)
         if handler is None:

@@ -68,6 +68,32 @@ class WorkingHours:
             remaining -= available
             moment = self.next_open(closes)
 
+    def between(self, start: datetime, end: datetime) -> timedelta:
+        """Working time from `start` to `end` (zero when `end` is not later)."""
+        total = timedelta()
+        day = self.local_day(start)
+        last = self.local_day(end)
+        # Bounded: a subject open for years counts its first few hundred days, far past any reminder.
+        for _ in range(400):
+            if day > last:
+                break
+            if self.works_on(day):
+                opens, closes = max(self._opens(day), start), min(self._closes(day), end)
+                if closes > opens:
+                    total += closes - opens
+            day += timedelta(days=1)
+        return total
+
+    def working_days_between(self, first: date, last: date) -> int:
+        """How many working days lie after `first` up to and including `last`."""
+        count, day = 0, first
+        for _ in range(400):
+            day += timedelta(days=1)
+            if day > last:
+                break
+            count += day.weekday() in self.days
+        return count
+
     def working_day_before(self, day: date) -> date:
         """The last working day before a local date (Friday for a Monday)."""
         for offset in range(1, 400):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from bot import drafts, texts
 from bot.context import Context, Refused
@@ -30,18 +31,19 @@ def _tz_note(ctx: Context) -> list[Block]:
     return [Note(f"I don't know your time zone yet, so I used {ctx.tz.key}. Check the time above.")]
 
 
-def followup_blocks(ctx: Context, visit: Visit, client: Client) -> list[Block]:
-    """The drafted e-mail with its buttons: shown after `/visit` and again in reminders."""
+def draft_blocks(visit: Visit, tz: ZoneInfo) -> list[Block]:
+    """The drafted follow-up e-mail for a visit, to copy or open in a mail program."""
+    client = visit.client
     draft = drafts.followup(
         client_name=client.name,
         contact_name=client.contact_name,
         contact_email=client.contact_email,
-        technician_name=ctx.technician.display_name,
+        technician_name=visit.technician.display_name,
         visited_at=visit.visited_at,
         minutes=visit.minutes,
         work_done=visit.work_done,
         remaining=visit.remaining,
-        tz=ctx.tz,
+        tz=tz,
     )
     if client.contact_email:
         who = client.contact_name or client.contact_email
@@ -55,6 +57,13 @@ def followup_blocks(ctx: Context, visit: Visit, client: Client) -> list[Block]:
         Section(to),
         Preformatted(f"Subject: {draft.subject}\n\n{draft.body}"),
         Section("Send it from your mail program:", link=Link("Open in e-mail", draft.mailto())),
+    ]
+
+
+def followup_blocks(ctx: Context, visit: Visit) -> list[Block]:
+    """The drafted e-mail with its button, as shown right after `/visit`."""
+    return [
+        *draft_blocks(visit, ctx.tz),
         Actions((Button("Mark follow-up sent", FOLLOWUP_SENT, str(visit.id), "primary"),)),
         Note("I'll keep this follow-up open until you mark it sent."),
     ]
@@ -74,7 +83,7 @@ def log_visit(ctx: Context, command: grammar.LogVisit, client: Client) -> Reply:
     headline = f":white_check_mark: Logged {format_duration(visit.minutes)} at *{client.name}*."
     return Reply(
         summary=f"Logged {format_duration(visit.minutes)} at {client.name}",
-        blocks=(Section(headline), *followup_blocks(ctx, visit, client)),
+        blocks=(Section(headline), *followup_blocks(ctx, visit)),
     )
 
 

@@ -6,6 +6,7 @@ import logging
 
 from sqlalchemy.exc import OperationalError
 
+from bot.notify import Notifier
 from bot.services import Services
 from bot.settings import Settings, SettingsError
 from storage.db import make_engine, make_session_factory
@@ -41,3 +42,11 @@ def migrate_database(services: Services) -> None:
         # The driver's first line says what is wrong (no such file, connection refused) without the password.
         reason = str(failure.orig).strip().splitlines()[0] if failure.orig is not None else "unreachable"
         raise SettingsError(f"DATABASE_URL cannot be used: {reason}") from None
+
+
+def build_notifier(settings: Settings) -> Notifier:
+    """The chat platform nudges go out through (Slack today)."""
+    from handlers.slack.notifier import SlackNotifier
+
+    token, _ = settings.require_slack()
+    return SlackNotifier(token=token, base_url=settings.slack_api_url)

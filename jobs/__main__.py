@@ -10,8 +10,9 @@ import threading
 from datetime import UTC, datetime
 
 from bot.settings import SettingsError, load_settings
-from bot.wiring import build_services, configure_logging
+from bot.wiring import build_notifier, build_services, configure_logging
 from jobs.scheduler import build_scheduler, run_once
+from jobs.status import outbox_status
 
 logger = logging.getLogger(__name__)
 
@@ -33,9 +34,12 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="action")
     once = sub.add_parser("run-once", help="run every job once and exit")
     once.add_argument("--at", type=_instant, help="act as if it were this instant (ISO 8601, UTC if no zone)")
+    sub.add_parser("status", help="show the outbox: pending, sent, dead (and why)")
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
+        if args.action != "status":
+            settings.require_slack()
     except SettingsError as problem:
         sys.stderr.write(f"nudgebot: {problem}\n")
         return 2
@@ -49,10 +53,14 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as problem:
         sys.stderr.write(f"nudgebot: {problem}\n")
         return 2
-    if args.action == "run-once":
-        run_once(services, at=args.at)
+    if args.action == "status":
+        sys.stdout.write(outbox_status(services))
         return 0
-    scheduler = build_scheduler(services)
+    notifier = build_notifier(settings)
+    if args.action == "run-once":
+        run_once(services, notifier, at=args.at)
+        return 0
+    scheduler = build_scheduler(services, notifier)
     scheduler.start()
     stop.wait()
     scheduler.shutdown(wait=True)

@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import logging
+import os
+import socket
+from dataclasses import replace
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from bot.notify import Notifier
 from bot.services import Services
 from jobs.housekeeping import purge_request_keys
+from jobs.planners import plan
+from jobs.sender import Pacer, SendReport, send_due
 
 logger = logging.getLogger(__name__)
+
+# Who holds a lease: enough to tell processes apart in the outbox and the logs.
+SENDER_ID = f"{socket.gethostname()}:{os.getpid()}"
+MAX_PASSES = 500
 
 JOB_DEFAULTS = {
     # Run late rather than never (after a pause or a busy spell), once, never two at a time.
@@ -21,21 +32,46 @@ JOB_DEFAULTS = {
 }
 
 
-def housekeeping(services: Services, at: datetime | None = None) -> None:
+def housekeeping(services: Services) -> None:
     """Purge old replay keys."""
-    now = at or services.clock()
+    now = services.clock()
     with services.sessions.begin() as session:
         purged = purge_request_keys(session, now=now)
     if purged:
         logger.info("purged %s old request keys", purged)
 
 
-def run_once(services: Services, *, at: datetime | None = None) -> None:
-    """Every job once, as if it were `at`."""
-    housekeeping(services, at)
+def plan_nudges(services: Services) -> int:
+    """Write every nudge due now into the outbox."""
+    with services.sessions.begin() as session:
+        return plan(session, now=services.clock(), default_tz=ZoneInfo(services.settings.default_timezone))
 
 
-def build_scheduler(services: Services) -> BackgroundScheduler:
+def send_nudges(services: Services, notifier: Notifier, pacer: Pacer) -> SendReport:
+    """Deliver due nudges until none is left to claim (or Slack asks us to wait)."""
+    total = SendReport()
+    for _ in range(MAX_PASSES):
+        report = send_due(services, notifier, owner=SENDER_ID, pacer=pacer)
+        for name in ("claimed", "sent", "skipped", "dead", "retried"):
+            setattr(total, name, getattr(total, name) + getattr(report, name))
+        if not report.claimed or report.rate_limited:
+            total.rate_limited |= report.rate_limited
+            break
+    if total.claimed:
+        logger.info("nudges: %s", total)
+    return total
+
+
+def run_once(services: Services, notifier: Notifier, *, at: datetime | None = None) -> SendReport:
+    """Every job once, as if it were `at`: housekeeping, planning, then sending what is due."""
+    if at is not None:
+        services = replace(services, clock=lambda: at)
+    housekeeping(services)
+    plan_nudges(services)
+    return send_nudges(services, notifier, Pacer())
+
+
+def build_scheduler(services: Services, notifier: Notifier) -> BackgroundScheduler:
     """A scheduler holding our jobs; nothing user-defined and nothing pickled lives in it."""
     # Said explicitly: a persistent (SQLAlchemy) job store would pickle jobs and run them twice when
     # several processes share it; our schedules live in our own tables instead.
@@ -43,7 +79,11 @@ def build_scheduler(services: Services) -> BackgroundScheduler:
     # A background scheduler in both processes: `python -m jobs` waits on its own stop event, so a
     # SIGTERM never has to unwind through the scheduler's loop.
     scheduler = BackgroundScheduler(**options)
-    scheduler.add_job(
-        housekeeping, "interval", hours=1, id="housekeeping", replace_existing=True, args=[services]
+    jobs = (
+        (plan_nudges, {"minutes": 5}, "plan", [services]),
+        (send_nudges, {"seconds": 10}, "send", [services, notifier, Pacer()]),
+        (housekeeping, {"hours": 1}, "housekeeping", [services]),
     )
+    for function, every, job_id, args in jobs:
+        scheduler.add_job(function, "interval", **every, id=job_id, replace_existing=True, args=args)
     return scheduler

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
+    Date,
     Enum,
     ForeignKey,
     Index,
@@ -96,6 +97,12 @@ class Technician(Base):
     timezone: Mapped[str | None] = mapped_column(String(64))
     profile_fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Working hours in the technician's zone (minutes after midnight) and weekdays (0 = Monday).
+    work_start_minute: Mapped[int] = mapped_column(Integer, default=8 * 60, server_default="480")
+    work_end_minute: Mapped[int] = mapped_column(Integer, default=18 * 60, server_default="1080")
+    work_days: Mapped[str] = mapped_column(String(7), default="01234", server_default="01234")
+    # No nudges before this local date (a vacation).
+    paused_until: Mapped[date | None] = mapped_column(Date)
 
 
 class Client(Base):
@@ -114,6 +121,7 @@ class Client(Base):
     contact_email: Mapped[str | None] = mapped_column(String(320))
     contact_phone: Mapped[str | None] = mapped_column(String(64))
     checkin_cadence_days: Mapped[int] = mapped_column(Integer, default=DEFAULT_CADENCE_DAYS)
+    checkin_snoozed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_touch_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -135,6 +143,7 @@ class Visit(Base):
     work_done: Mapped[str] = mapped_column(Text)
     remaining: Mapped[str | None] = mapped_column(Text)
     followup_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    followup_snoozed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     client: Mapped[Client] = relationship()
@@ -210,3 +219,62 @@ class ProcessedRequest(Base):
 
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class NudgeStatus(enum.StrEnum):
+    """Where a nudge stands in the outbox."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    DEAD = "dead"
+    SKIPPED = "skipped"
+
+
+class Nudge(Base):
+    """An outbox row: one reminder about one subject for one period, planned once, sent at most once.
+
+    `subject` names what it is about ("visit:12", "appointment:3", "promise:7", "client:5"); `period`
+    names the occurrence ("first", "2026-11-24", "call-2"), so planning the same instant twice, from
+    two processes or after a restart inserts nothing new.
+    """
+
+    __tablename__ = "nudges"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "subject", "kind", "period"),
+        Index(None, "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    technician_id: Mapped[int] = mapped_column(ForeignKey("technicians.id", ondelete="CASCADE"))
+    subject: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))
+    period: Mapped[str] = mapped_column(String(64))
+    status: Mapped[NudgeStatus] = mapped_column(
+        _enum(NudgeStatus, "nudge_status"), default=NudgeStatus.PENDING
+    )
+    # When it is meant to arrive (in the technician's working hours), and when to try next.
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    channel: Mapped[str | None] = mapped_column(String(32))
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    technician: Mapped[Technician] = relationship()
+
+
+class RateGate(Base):
+    """A workspace Slack has told to slow down (HTTP 429), shared by every sender process."""
+
+    __tablename__ = "rate_gates"
+
+    workspace_id: Mapped[int] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
+    )
+    blocked_until: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -156,7 +156,14 @@ def test_jobs_run_once_at_an_instant_purges_old_request_keys_and_exits_0(
         ]
     )
     session.commit()
-    env = environment(HOME=str(tmp_path), DATABASE_URL=heroku_style(database_url))
+    env = environment(
+        HOME=str(tmp_path),
+        DATABASE_URL=heroku_style(database_url),
+        SLACK_BOT_TOKEN="xoxb-test-token",
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        # Nothing is due, so nothing is sent: an address where nothing listens proves it.
+        SLACK_API_URL="http://127.0.0.1:9/api/",
+    )
 
     done = run("jobs", "run-once", "--at", "2026-11-23T15:00:00Z", env=env)
 
@@ -276,7 +283,12 @@ def test_the_scheduler_process_stops_cleanly_on_sigterm(base_env: dict[str, str]
     with subprocess.Popen(
         [sys.executable, "-m", "jobs"],
         cwd=REPO,
-        env=environment(**base_env),
+        env=environment(
+            **base_env,
+            SLACK_BOT_TOKEN="xoxb-test-token",
+            SLACK_SIGNING_SECRET=SIGNING_SECRET,
+            SLACK_API_URL="http://127.0.0.1:9/api/",
+        ),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,

@@ -110,3 +110,31 @@ def test_adding_working_time_ends_inside_working_time(at: datetime, seconds: int
     assert later >= at + timedelta(seconds=seconds)
     # The last second counted was working time (the result may be the very moment work ends).
     assert CHICAGO.is_working(later - timedelta(seconds=1))
+
+
+def test_working_time_between_skips_nights_and_weekends() -> None:
+    friday_4pm_chicago = utc(2026, 11, 27, 22, 0)
+    monday_10am_chicago = utc(2026, 11, 30, 16, 0)
+
+    assert CHICAGO.between(friday_4pm_chicago, monday_10am_chicago) == timedelta(hours=4)
+    assert CHICAGO.between(monday_10am_chicago, friday_4pm_chicago) == timedelta(0)
+
+
+def test_working_time_between_on_a_dst_day_counts_real_hours() -> None:
+    # Monday 2 November 2026, the day after Chicago falls back: 8am-6pm is ten real hours.
+    assert CHICAGO.between(utc(2026, 11, 2, 0, 0), utc(2026, 11, 3, 0, 0)) == timedelta(hours=10)
+
+
+@given(
+    st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2040, 1, 1), timezones=st.just(UTC)),
+    st.integers(min_value=1, max_value=60 * 60 * 40),
+)
+def test_between_undoes_add(at: datetime, seconds: int) -> None:
+    later = BERLIN.add(at, timedelta(seconds=seconds))
+
+    assert BERLIN.between(at, later) == timedelta(seconds=seconds)
+
+
+def test_working_days_between() -> None:
+    assert CHICAGO.working_days_between(date(2026, 11, 27), date(2026, 12, 2)) == 3  # Mon, Tue, Wed
+    assert CHICAGO.working_days_between(date(2026, 11, 27), date(2026, 11, 27)) == 0

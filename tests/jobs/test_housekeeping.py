@@ -11,7 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.services import Services
-from jobs.scheduler import build_scheduler, housekeeping, run_once
+from bot.wiring import build_notifier
+from jobs.scheduler import build_scheduler, housekeeping, plan_nudges, run_once, send_nudges
 from storage.models import ProcessedRequest
 from tests.harness import MONDAY_MORNING, FrozenClock
 
@@ -40,7 +41,7 @@ def test_run_once_purges_request_keys_older_than_a_day_and_keeps_newer_ones(
 ) -> None:
     store_keys(services)
 
-    run_once(services, at=AT)
+    run_once(services, build_notifier(services.settings), at=AT)
 
     assert kept(session) == ["choose:just-now", "command:exactly-a-day", "view:an-hour"]
 
@@ -48,8 +49,8 @@ def test_run_once_purges_request_keys_older_than_a_day_and_keeps_newer_ones(
 def test_run_once_twice_is_harmless(services: Services, session: Session) -> None:
     store_keys(services)
 
-    run_once(services, at=AT)
-    run_once(services, at=AT)
+    run_once(services, build_notifier(services.settings), at=AT)
+    run_once(services, build_notifier(services.settings), at=AT)
 
     assert kept(session) == ["choose:just-now", "command:exactly-a-day", "view:an-hour"]
 
@@ -68,12 +69,12 @@ def test_without_an_instant_housekeeping_goes_by_the_services_clock(
 def test_the_scheduler_registers_housekeeping_hourly_in_a_memory_job_store(
     services: Services, session: Session
 ) -> None:
-    scheduler = build_scheduler(services)
+    scheduler = build_scheduler(services, build_notifier(services.settings))
     assert isinstance(scheduler, BackgroundScheduler)
     scheduler.start(paused=True)
     try:
-        [job] = scheduler.get_jobs()
-        assert job.id == "housekeeping"
+        job = scheduler.get_job("housekeeping")
+        assert job is not None
         assert job.func is housekeeping
         assert job.args == (services,)
         assert isinstance(job.trigger, IntervalTrigger)
@@ -91,9 +92,11 @@ def test_the_scheduler_registers_housekeeping_hourly_in_a_memory_job_store(
 
 
 def test_the_scheduler_holds_exactly_the_code_defined_jobs(services: Services) -> None:
-    scheduler = build_scheduler(services)
+    scheduler = build_scheduler(services, build_notifier(services.settings))
 
     assert isinstance(scheduler, BackgroundScheduler)
-    assert [(job.id, job.trigger.interval) for job in scheduler.get_jobs()] == [
-        ("housekeeping", timedelta(hours=1))
+    assert [(job.id, job.func, job.trigger.interval) for job in scheduler.get_jobs()] == [
+        ("plan", plan_nudges, timedelta(minutes=5)),
+        ("send", send_nudges, timedelta(seconds=10)),
+        ("housekeeping", housekeeping, timedelta(hours=1)),
     ]

@@ -1,0 +1,280 @@
+"""The reminders themselves: when each kind is due, and what it says (re-checked just before sending).
+
+Planning and sending live in `jobs/`; this module is the habit rules they share, written against the
+storage models and the clock, with no chat platform in sight.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.orm import Session
+
+from bot import promises, texts, visits
+from bot.grammar.durations import format_duration
+from bot.hours import WorkingHours
+from bot.replies import Actions, Block, Button, Note, Reply, Section
+from storage.models import (
+    Appointment,
+    AppointmentStatus,
+    Client,
+    Nudge,
+    Promise,
+    Technician,
+    Visit,
+)
+
+FOLLOWUP = "followup"
+CALL = "call"
+PROMISE = "promise"
+CHECKIN = "checkin"
+APPOINTMENT = "appointment"
+
+FIRST_FOLLOWUP_AFTER = timedelta(hours=4)
+CALL_EVERY = timedelta(hours=2)
+CHECKIN_EVERY_WORKING_DAYS = 3
+
+SNOOZE_FOLLOWUP = "followup.snooze"
+CHECKIN_TOUCH = "checkin.touch"
+CHECKIN_SNOOZE = "checkin.snooze"
+RUNNING_LATE = "appointment.late"
+MOVE_HINT = "promise.movehint"
+
+
+def working_hours(technician: Technician, default_tz: ZoneInfo) -> WorkingHours:
+    """A technician's working hours in their zone (the default zone until Slack has told us theirs)."""
+    try:
+        zone = ZoneInfo(technician.timezone) if technician.timezone else default_tz
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = default_tz
+    return WorkingHours(
+        tz=zone,
+        start=time(technician.work_start_minute // 60, technician.work_start_minute % 60),
+        end=time(technician.work_end_minute // 60, technician.work_end_minute % 60),
+        days=frozenset(int(day) for day in technician.work_days if day.isdigit()),
+        paused_until=technician.paused_until,
+    )
+
+
+@dataclass(frozen=True)
+class Due:
+    """A reminder that is due now: about what, for which occurrence, and when its slot began."""
+
+    subject: str
+    kind: str
+    period: str
+    slot: datetime
+
+
+def followup_due(visit: Visit, hours: WorkingHours, now: datetime) -> Due | None:
+    """4 working hours after the visit, then at the start of every working day, until marked sent."""
+    if visit.followup_sent_at is not None:
+        return None
+    if visit.followup_snoozed_until is not None and now < visit.followup_snoozed_until:
+        return None
+    first = hours.add(visit.visited_at, FIRST_FOLLOWUP_AFTER)
+    if now < first:
+        return None
+    subject = f"visit:{visit.id}"
+    today = hours.local_day(now)
+    if today > hours.local_day(first) and hours.opening_on(today) <= now:
+        return Due(subject, FOLLOWUP, today.isoformat(), hours.opening_on(today))
+    return Due(subject, FOLLOWUP, "first", first)
+
+
+def call_due(appointment: Appointment, hours: WorkingHours, now: datetime) -> Due | None:
+    """Every 2 working hours after a cancellation until the call is logged."""
+    if appointment.status is not AppointmentStatus.CANCELLED or appointment.call_logged_at is not None:
+        return None
+    assert appointment.cancelled_at is not None
+    rounds = hours.between(appointment.cancelled_at, now) // CALL_EVERY
+    if rounds < 1:
+        return None
+    slot = hours.add(appointment.cancelled_at, CALL_EVERY * rounds)
+    return Due(f"appointment:{appointment.id}", CALL, f"call-{rounds}", slot)
+
+
+def promise_due(promise: Promise, hours: WorkingHours, now: datetime) -> Due | None:
+    """The working day before the due date, on the day, and every working day once overdue."""
+    if promise.done_at is not None:
+        return None
+    due_day = hours.local_day(promise.due_at)
+    today = hours.local_day(now)
+    day_before = hours.working_day_before(due_day)
+    if today < day_before or hours.opening_on(today) > now:
+        return None
+    reminder_day = day_before if today < due_day else today
+    # The due date is part of the period: moving the promise starts its reminders afresh.
+    period = f"{due_day.isoformat()}:{reminder_day.isoformat()}"
+    return Due(f"promise:{promise.id}", PROMISE, period, hours.opening_on(reminder_day))
+
+
+def checkin_due_at(client: Client) -> datetime:
+    """When the client is next due a check-in: the cadence after the last touch (or after it was added)."""
+    return (client.last_touch_at or client.created_at) + timedelta(days=client.checkin_cadence_days)
+
+
+def checkin_due(client: Client, hours: WorkingHours, now: datetime) -> Due | None:
+    """When the cadence has run out since the last touch, then every few working days until a touch."""
+    due_at = checkin_due_at(client)
+    if now < due_at:
+        return None
+    if client.checkin_snoozed_until is not None and now < client.checkin_snoozed_until:
+        return None
+    due_day = hours.local_day(due_at)
+    rounds = hours.working_days_between(due_day, hours.local_day(now)) // CHECKIN_EVERY_WORKING_DAYS
+    return Due(f"client:{client.id}", CHECKIN, f"{due_day.isoformat()}:{rounds}", max(due_at, now))
+
+
+def appointment_due(appointment: Appointment, hours: WorkingHours, now: datetime) -> Due | None:
+    """On the morning of a planned visit, once, before the window starts."""
+    if appointment.status is not AppointmentStatus.PLANNED or now >= appointment.window_start:
+        return None
+    day = hours.local_day(appointment.window_start)
+    if hours.local_day(now) != day:
+        return None
+    return Due(f"appointment:{appointment.id}", APPOINTMENT, day.isoformat(), hours.opening_on(day))
+
+
+def _subject(session: Session, subject: str) -> object | None:
+    kind, _, number = subject.partition(":")
+    model = {"visit": Visit, "appointment": Appointment, "promise": Promise, "client": Client}.get(kind)
+    if model is None or not number.isdigit():
+        return None
+    return session.get(model, int(number))
+
+
+def still_due(session: Session, nudge: Nudge, hours: WorkingHours, now: datetime) -> bool:
+    """Re-check, just before sending, that the nudge's subject still needs it (nothing already done)."""
+    subject = _subject(session, nudge.subject)
+    due: Due | None = None
+    if isinstance(subject, Visit) and nudge.kind == FOLLOWUP:
+        due = followup_due(subject, hours, now)
+    elif isinstance(subject, Appointment) and nudge.kind == CALL:
+        due = call_due(subject, hours, now)
+    elif isinstance(subject, Appointment) and nudge.kind == APPOINTMENT:
+        due = appointment_due(subject, hours, now)
+    elif isinstance(subject, Promise) and nudge.kind == PROMISE:
+        due = promise_due(subject, hours, now)
+        # A promise moved since planning has new periods; this one no longer applies.
+        return due is not None and due.period.split(":")[0] == nudge.period.split(":")[0]
+    elif isinstance(subject, Client) and nudge.kind == CHECKIN:
+        due = checkin_due(subject, hours, now)
+        return due is not None and due.period.split(":")[0] == nudge.period.split(":")[0]
+    return due is not None
+
+
+def _contact(client: Client) -> str:
+    parts = [part for part in (client.contact_name, client.contact_phone) if part]
+    return ", ".join(parts) if parts else "no contact on file (/visit contact)"
+
+
+def compose(session: Session, nudge: Nudge, hours: WorkingHours, now: datetime) -> Reply:
+    """The DM for a nudge, with the buttons that act on it at once."""
+    subject = _subject(session, nudge.subject)
+    tz = hours.tz
+    if isinstance(subject, Visit):
+        return _followup(subject, tz, now)
+    if isinstance(subject, Appointment) and nudge.kind == CALL:
+        return _call(subject, tz, now)
+    if isinstance(subject, Appointment):
+        return _appointment(subject, tz, now)
+    if isinstance(subject, Promise):
+        return _promise(subject, hours, now)
+    if isinstance(subject, Client):
+        return _checkin(subject, tz, now)
+    raise ValueError(f"no subject for nudge {nudge.id} ({nudge.subject})")
+
+
+def _followup(visit: Visit, tz: ZoneInfo, now: datetime) -> Reply:
+    client = visit.client
+    when = texts.day(visit.visited_at, tz, now=now)
+    blocks: list[Block] = [
+        Section(
+            f":email: The follow-up e-mail for your visit to *{client.name}* on {when} "
+            f"({format_duration(visit.minutes)}) hasn't gone out yet. Here it is again:"
+        ),
+        *visits.draft_blocks(visit, tz),
+        Actions(
+            (
+                Button("Mark sent", visits.FOLLOWUP_SENT, str(visit.id), "primary"),
+                Button("Snooze until tomorrow", SNOOZE_FOLLOWUP, str(visit.id)),
+            )
+        ),
+    ]
+    return Reply(summary=f"Follow-up to {client.name} not sent yet", blocks=tuple(blocks))
+
+
+def _call(appointment: Appointment, tz: ZoneInfo, now: datetime) -> Reply:
+    client = appointment.client
+    when = texts.window(appointment.window_start, appointment.window_end, tz, now=now)
+    return Reply(
+        summary=f"Please call {client.name} about the cancellation",
+        blocks=(
+            Section(
+                f":telephone_receiver: You cancelled *{client.name}* ({when}). Please phone them: "
+                f"{_contact(client)}. A cancellation by e-mail alone leaves them waiting."
+            ),
+            visits.call_buttons(appointment.id),
+        ),
+    )
+
+
+def _appointment(appointment: Appointment, tz: ZoneInfo, now: datetime) -> Reply:
+    client = appointment.client
+    when = texts.window(appointment.window_start, appointment.window_end, tz, now=now)
+    return Reply(
+        summary=f"Today: {client.name} {when}",
+        blocks=(
+            Section(f":calendar: Today you're at *{client.name}*, {when}. Contact: {_contact(client)}."),
+            Section("If you'll be late, phone them before the window starts (not an e-mail)."),
+            Actions((Button("Running late", RUNNING_LATE, str(appointment.id)),)),
+        ),
+    )
+
+
+def _promise(promise: Promise, hours: WorkingHours, now: datetime) -> Reply:
+    client = promise.client
+    due_day = hours.local_day(promise.due_at)
+    today = hours.local_day(now)
+    if today < due_day:
+        when = f"due {texts.due(promise.due_at, hours.tz, now=now)}"
+    elif today == due_day:
+        when = "due today"
+    else:
+        when = f"overdue since {texts.due(promise.due_at, hours.tz, now=now)}"
+    return Reply(
+        summary=f"Promise #{promise.id} to {client.name} is {when}",
+        blocks=(
+            Section(f":handshake: Promise #{promise.id} to *{client.name}*: {promise.text}. It's {when}."),
+            Actions((promises.kept_button(promise.id), Button("Move", MOVE_HINT, str(promise.id)))),
+            Note(
+                "Can't make it? Move it and tell the client the new date: /promise move "
+                f"{promise.id} to <date>"
+            ),
+        ),
+    )
+
+
+def _checkin(client: Client, tz: ZoneInfo, now: datetime) -> Reply:
+    last = client.last_touch_at
+    since = f"{(now - last).days} days since the last touch" if last else "no touch logged yet"
+    return Reply(
+        summary=f"Time to check in with {client.name}",
+        blocks=(
+            Section(
+                f":wave: Time to check in with *{client.name}*: {since}. A short call keeps clients for "
+                f"years. Contact: {_contact(client)}."
+            ),
+            Actions(
+                (
+                    Button("Log a call", CHECKIN_TOUCH, f"{client.id}:call", "primary"),
+                    Button("Log an e-mail", CHECKIN_TOUCH, f"{client.id}:email"),
+                    Button("Log a meeting", CHECKIN_TOUCH, f"{client.id}:meeting"),
+                    Button("Snooze 3 days", CHECKIN_SNOOZE, str(client.id)),
+                )
+            ),
+        ),
+    )

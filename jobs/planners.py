@@ -1,0 +1,170 @@
+"""The planners: one per kind of nudge, each writing the nudges due now into the outbox, once.
+
+A technician's nudges are planned only while they are at work (their working hours, in their zone):
+what came due at night or at a weekend is planned, and so delivered, at the next working hour, and
+after downtime only the latest occurrence is sent, not every one that was missed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, distinct, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, joinedload
+
+from bot import nudges
+from bot.hours import WorkingHours
+from storage.models import (
+    Appointment,
+    AppointmentStatus,
+    Client,
+    Nudge,
+    NudgeStatus,
+    Promise,
+    Technician,
+    Visit,
+)
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Rule = Callable[[Any, WorkingHours, datetime], nudges.Due | None]
+# A day's margin on each side, so a day boundary in any zone is never missed by a SQL filter.
+_DAY = timedelta(days=1)
+
+
+class _Hours:
+    """Working hours by technician id, built once per planning pass."""
+
+    def __init__(self, session: Session, default_tz: ZoneInfo) -> None:
+        self.session = session
+        self.default_tz = default_tz
+        self.known: dict[int, WorkingHours] = {}
+
+    def of(self, technician_id: int) -> WorkingHours:
+        hours = self.known.get(technician_id)
+        if hours is None:
+            technician = self.session.get(Technician, technician_id)
+            assert technician is not None
+            hours = nudges.working_hours(technician, self.default_tz)
+            self.known[technician_id] = hours
+        return hours
+
+
+def _rows(
+    items: Iterable[T],
+    recipient: Callable[[T], int | None],
+    rule: Rule,
+    hours: _Hours,
+    now: datetime,
+) -> list[dict[str, Any]]:
+    rows = []
+    for item in items:
+        technician_id = recipient(item)
+        if technician_id is None:
+            continue
+        working = hours.of(technician_id)
+        if not working.is_working(now):
+            continue
+        due = rule(item, working, now)
+        if due is None:
+            continue
+        rows.append(
+            {
+                "workspace_id": item.workspace_id,  # type: ignore[attr-defined]
+                "technician_id": technician_id,
+                "subject": due.subject,
+                "kind": due.kind,
+                "period": due.period,
+                "status": NudgeStatus.PENDING,
+                "due_at": due.slot,
+                "next_attempt_at": now,
+                "attempts": 0,
+                "created_at": now,
+            }
+        )
+    return rows
+
+
+def _all(session: Session, query: Select[tuple[T]]) -> Sequence[T]:
+    return session.scalars(query).unique().all()
+
+
+def plan_followups(session: Session, hours: _Hours, now: datetime) -> list[dict[str, Any]]:
+    """Visits whose summary e-mail is not marked sent, at least four working hours old."""
+    query = (
+        select(Visit)
+        .options(joinedload(Visit.client))
+        .where(Visit.followup_sent_at.is_(None), Visit.visited_at <= now - nudges.FIRST_FOLLOWUP_AFTER)
+    )
+    return _rows(_all(session, query), lambda v: v.technician_id, nudges.followup_due, hours, now)
+
+
+def plan_calls(session: Session, hours: _Hours, now: datetime) -> list[dict[str, Any]]:
+    """Cancelled appointments whose client has not been phoned."""
+    query = select(Appointment).where(
+        Appointment.status == AppointmentStatus.CANCELLED, Appointment.call_logged_at.is_(None)
+    )
+    return _rows(_all(session, query), lambda a: a.technician_id, nudges.call_due, hours, now)
+
+
+def plan_promises(session: Session, hours: _Hours, now: datetime) -> list[dict[str, Any]]:
+    """Open promises due within the next few days, or overdue."""
+    # The working day before can be up to four calendar days earlier (a Monday after a long weekend).
+    query = select(Promise).where(Promise.done_at.is_(None), Promise.due_at <= now + 5 * _DAY)
+    return _rows(_all(session, query), lambda p: p.technician_id, nudges.promise_due, hours, now)
+
+
+def plan_checkins(session: Session, hours: _Hours, now: datetime) -> list[dict[str, Any]]:
+    """Clients whose check-in cadence has run out since their last touch."""
+    cadences = session.scalars(select(distinct(Client.checkin_cadence_days))).all()
+    rows: list[dict[str, Any]] = []
+    for cadence in cadences:
+        # One query per cadence keeps the filter plain SQL on both databases.
+        last = func.coalesce(Client.last_touch_at, Client.created_at)
+        query = select(Client).where(
+            Client.checkin_cadence_days == cadence,
+            Client.owner_id.is_not(None),
+            last <= now - timedelta(days=cadence),
+            or_(Client.checkin_snoozed_until.is_(None), Client.checkin_snoozed_until <= now),
+        )
+        rows += _rows(_all(session, query), lambda c: c.owner_id, nudges.checkin_due, hours, now)
+    return rows
+
+
+def plan_appointments(session: Session, hours: _Hours, now: datetime) -> list[dict[str, Any]]:
+    """Planned appointments starting within the day."""
+    query = select(Appointment).where(
+        Appointment.status == AppointmentStatus.PLANNED,
+        Appointment.window_start > now,
+        Appointment.window_start < now + _DAY,
+    )
+    return _rows(_all(session, query), lambda a: a.technician_id, nudges.appointment_due, hours, now)
+
+
+PLANNERS = (plan_followups, plan_calls, plan_promises, plan_checkins, plan_appointments)
+
+
+def insert_nudges(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert-or-ignore on (workspace, subject, kind, period): planning twice inserts nothing new."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    dialect_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = dialect_insert(Nudge).on_conflict_do_nothing(
+        index_elements=["workspace_id", "subject", "kind", "period"]
+    )
+    session.connection().execute(statement, rows)
+
+
+def plan(session: Session, *, now: datetime, default_tz: ZoneInfo) -> int:
+    """Run every planner at `now`; returns how many nudges were due (new or already planned)."""
+    hours = _Hours(session, default_tz)
+    rows = [row for planner in PLANNERS for row in planner(session, hours, now)]
+    insert_nudges(session, rows)
+    return len(rows)
