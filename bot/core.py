@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session
 
-from bot import forms, listing, nudge_actions, promises, visits
+from bot import forms, listing, nudge_actions, preferences, promises, visits
 from bot.clients import CHOOSE, resolve, unresolved
 from bot.context import Context, Refused
 from bot.grammar import commands as grammar
@@ -67,6 +67,7 @@ _NAMING_A_CLIENT: dict[type, tuple[bool, str, Callable[[Context, Any, Client], R
     grammar.SetContact: (True, grammar.CONTACT_EXAMPLE, visits.set_contact),
     grammar.ListOpen: (False, grammar.LIST_EXAMPLE, _list_for),
     grammar.AddPromise: (True, grammar.PROMISE_EXAMPLE, promises.add),
+    grammar.SetCadence: (False, grammar.CADENCE_EXAMPLE, preferences.set_cadence),
 }
 
 
@@ -150,6 +151,7 @@ class Core:
             "list": grammar.LIST_EXAMPLE,
             "contact": '/visit contact "Acme Dental" Jane Roe jane@acme.example +1 555 0100',
             "promise": '/promise "Acme Dental" send the revised quote by Friday',
+            "cadence": grammar.CADENCE_EXAMPLE,
         }
         return unresolved(
             ctx,
@@ -191,6 +193,14 @@ class Core:
                 return promises.move(ctx, parsed)
             case grammar.ListPromises():
                 return promises.list_open(ctx)
+            case grammar.PauseNudges():
+                return preferences.pause(ctx, parsed)
+            case grammar.ResumeNudges():
+                return preferences.resume(ctx)
+            case grammar.SetHours():
+                return preferences.set_hours(ctx, parsed)
+            case grammar.ShowHours():
+                return preferences.show_hours(ctx)
         may_create, example, act = _NAMING_A_CLIENT[type(parsed)]
         ref = parsed.client
         assert ref is not None  # ListOpen without a client was answered above

@@ -15,6 +15,12 @@ VISIT_USAGE = """*Log a visit* (and get the follow-up e-mail drafted):
 *Set the contact*:
 /visit contact Acme Dental Jane Roe jane@acme.example +1 555 0100
 *See what's open*: /visit list  ·  /visit list Acme Dental
+*Check-in cadence* of a client, in days (default 30; anyone on the team can set it):
+/visit cadence Acme Dental 14
+*Pause reminders* (a vacation) until a day, or end the pause:
+/visit pause until 2026-12-07  ·  /visit pause until Monday  ·  /visit resume
+*Working hours* (reminders arrive only then; default Mon–Fri 8am–6pm):
+/visit hours 7:30-16  ·  /visit hours 8-18 mon-sat  ·  /visit hours (shows them)
 Type /visit alone for a form."""
 
 PROMISE_USAGE = """*Record a promise* (it needs a due date):

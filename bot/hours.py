@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -14,6 +14,9 @@ class WorkingHours:
     """When a technician works: local start and end of day, which weekdays, and an optional pause.
 
     `paused_until` is a local date: nothing is delivered before it (a vacation ending the day before).
+    The pause holds delivery only (`is_working`, `next_open`); the arithmetic of when something falls
+    due (`add`, `between`, `opening_on`) ignores it, so what fell due during a pause is delivered the
+    morning it ends rather than counted again from that morning.
     """
 
     tz: ZoneInfo
@@ -33,6 +36,9 @@ class WorkingHours:
         paused = self.paused_until is not None and day < self.paused_until
         return day.weekday() in self.days and not paused
 
+    def _unpaused(self) -> WorkingHours:
+        return self if self.paused_until is None else replace(self, paused_until=None)
+
     def local_day(self, at: datetime) -> date:
         """The technician's calendar date at an instant."""
         return at.astimezone(self.tz).date()
@@ -45,6 +51,9 @@ class WorkingHours:
     def next_open(self, at: datetime) -> datetime:
         """`at` itself when it is working time, else the moment working time next begins (UTC)."""
         day = self.local_day(at)
+        if self.paused_until is not None:
+            # Search from the end of the pause, so a long pause never exhausts the search below.
+            day = max(day, self.paused_until)
         for offset in range(0, 400):
             candidate = day + timedelta(days=offset)
             if not self.works_on(candidate):
@@ -56,20 +65,27 @@ class WorkingHours:
                 return at.astimezone(UTC)
         raise ValueError("no working time within 400 days; check the working days and the pause")
 
+    def first_working_moment(self, at: datetime) -> datetime:
+        """`at` in working time, else the next opening, ignoring a pause: when something due is first seen."""
+        return self._unpaused().next_open(at)
+
     def add(self, at: datetime, delta: timedelta) -> datetime:
         """The instant `delta` of working time after `at` ("4 working hours after the visit")."""
-        moment = self.next_open(at)
+        plain = self._unpaused()
+        moment = plain.next_open(at)
         remaining = delta
         while True:
-            closes = self._closes(self.local_day(moment))
+            closes = plain._closes(plain.local_day(moment))
             available = closes - moment
             if remaining <= available:
                 return moment + remaining
             remaining -= available
-            moment = self.next_open(closes)
+            moment = plain.next_open(closes)
 
     def between(self, start: datetime, end: datetime) -> timedelta:
         """Working time from `start` to `end` (zero when `end` is not later)."""
+        if self.paused_until is not None:
+            return self._unpaused().between(start, end)
         total = timedelta()
         day = self.local_day(start)
         last = self.local_day(end)
@@ -104,4 +120,5 @@ class WorkingHours:
 
     def opening_on(self, day: date) -> datetime:
         """When working time begins on a local date, or on the next working day after it (UTC)."""
-        return self.next_open(datetime.combine(day, time(0), tzinfo=self.tz).astimezone(UTC))
+        midnight = datetime.combine(day, time(0), tzinfo=self.tz).astimezone(UTC)
+        return self._unpaused().next_open(midnight)

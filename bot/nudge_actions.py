@@ -37,6 +37,16 @@ def snooze_followup(ctx: Context, value: str) -> Reply:
             summary="Already sent", blocks=(Section(":email: That follow-up is already marked sent."),)
         )
     hours = nudges.working_hours(ctx.technician, ctx.tz)
+    held = visit.followup_snoozed_until
+    if held is not None and held > ctx.now:
+        # A second press (or a replay) must not push the reminder further out.
+        when = texts.day(held, hours.tz, now=ctx.now)
+        name = visit.client.name
+        return Reply(
+            summary=f"Already snoozed until {when}",
+            blocks=(Section(f":zzz: The follow-up to *{name}* is already snoozed until {when}."),),
+            tone="info",
+        )
     until = hours.opening_on(hours.local_day(ctx.now) + timedelta(days=1))
     visit.followup_snoozed_until = until
     when = texts.day(until, hours.tz, now=ctx.now)
@@ -57,13 +67,7 @@ def checkin_touch(ctx: Context, value: str) -> Reply:
     except ValueError:
         raise Refused(error("That button is out of date.")) from None
     if nudges.checkin_due_at(client) > ctx.now:
-        last = client.last_touch_at or client.created_at
-        return Reply(
-            summary=f"{client.name} is up to date",
-            blocks=(
-                Section(f":white_check_mark: *{client.name}* was last touched {texts.day(last, ctx.tz)}."),
-            ),
-        )
+        return _up_to_date(ctx, client)
     repo.add_touch(ctx.session, client=client, technician_id=ctx.technician.id, kind=kind, at=ctx.now)
     due = texts.day(nudges.checkin_due_at(client), ctx.tz, now=ctx.now)
     return Reply(
@@ -76,11 +80,31 @@ def checkin_touch(ctx: Context, value: str) -> Reply:
     )
 
 
+def _up_to_date(ctx: Context, client: Client) -> Reply:
+    last = client.last_touch_at or client.created_at
+    return Reply(
+        summary=f"{client.name} is up to date",
+        blocks=(Section(f":white_check_mark: *{client.name}* was last touched {texts.day(last, ctx.tz)}."),),
+    )
+
+
 def checkin_snooze(ctx: Context, value: str) -> Reply:
-    """Hold a client's check-in reminders for three days."""
+    """Hold a client's check-in reminders for three days; a second press changes nothing."""
     client = _own_client(ctx, _number(value))
+    if nudges.checkin_due_at(client) > ctx.now:
+        return _up_to_date(ctx, client)
+    hours = nudges.working_hours(ctx.technician, ctx.tz)
+    held = client.checkin_snoozed_until
+    if held is not None and held > ctx.now:
+        when = texts.day(hours.next_open(held), hours.tz, now=ctx.now)
+        return Reply(
+            summary=f"{client.name} is already snoozed",
+            blocks=(Section(f":zzz: *{client.name}* is already snoozed: I'll remind you again on {when}."),),
+            tone="info",
+        )
     client.checkin_snoozed_until = ctx.now + timedelta(days=CHECKIN_SNOOZE_DAYS)
-    when = texts.day(client.checkin_snoozed_until, ctx.tz, now=ctx.now)
+    # The reminder comes at the first working hour after the snooze, so name that day, not a Sunday.
+    when = texts.day(hours.next_open(client.checkin_snoozed_until), hours.tz, now=ctx.now)
     return Reply(
         summary=f"Snoozed {client.name} until {when}",
         blocks=(Section(f":zzz: I'll remind you about *{client.name}* again on {when}."),),

@@ -6,8 +6,10 @@ storage models and the clock, with no chat platform in sight.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session
@@ -78,9 +80,11 @@ def followup_due(visit: Visit, hours: WorkingHours, now: datetime) -> Due | None
     if now < first:
         return None
     subject = f"visit:{visit.id}"
+    # The latest daily occurrence: today once work has begun, else the working day before.
     today = hours.local_day(now)
-    if today > hours.local_day(first) and hours.opening_on(today) <= now:
-        return Due(subject, FOLLOWUP, today.isoformat(), hours.opening_on(today))
+    day = today if hours.opening_on(today) <= now else hours.working_day_before(today)
+    if day > hours.local_day(first):
+        return Due(subject, FOLLOWUP, day.isoformat(), hours.opening_on(day))
     return Due(subject, FOLLOWUP, "first", first)
 
 
@@ -117,15 +121,22 @@ def checkin_due_at(client: Client) -> datetime:
 
 
 def checkin_due(client: Client, hours: WorkingHours, now: datetime) -> Due | None:
-    """When the cadence has run out since the last touch, then every few working days until a touch."""
+    """When the cadence has run out since the last touch, then every few working days until a touch.
+
+    A snooze holds the reminders, and when it ends they start again at once: the rounds are counted
+    from the end of the snooze, not from the due date (which could leave them silent for days more),
+    and from the first working day on or after either, so a weekend never shortens a round.
+    """
     due_at = checkin_due_at(client)
     if now < due_at:
         return None
-    if client.checkin_snoozed_until is not None and now < client.checkin_snoozed_until:
+    snoozed = client.checkin_snoozed_until
+    if snoozed is not None and now < snoozed:
         return None
-    due_day = hours.local_day(due_at)
-    rounds = hours.working_days_between(due_day, hours.local_day(now)) // CHECKIN_EVERY_WORKING_DAYS
-    return Due(f"client:{client.id}", CHECKIN, f"{due_day.isoformat()}:{rounds}", max(due_at, now))
+    since = snoozed if snoozed is not None and snoozed > due_at else due_at
+    day = hours.local_day(hours.first_working_moment(since))
+    rounds = hours.working_days_between(day, hours.local_day(now)) // CHECKIN_EVERY_WORKING_DAYS
+    return Due(f"client:{client.id}", CHECKIN, f"{day.isoformat()}:{rounds}", max(since, now))
 
 
 def appointment_due(appointment: Appointment, hours: WorkingHours, now: datetime) -> Due | None:
@@ -138,6 +149,15 @@ def appointment_due(appointment: Appointment, hours: WorkingHours, now: datetime
     return Due(f"appointment:{appointment.id}", APPOINTMENT, day.isoformat(), hours.opening_on(day))
 
 
+_RULES: dict[tuple[type, str], Callable[[Any, WorkingHours, datetime], Due | None]] = {
+    (Visit, FOLLOWUP): followup_due,
+    (Appointment, CALL): call_due,
+    (Appointment, APPOINTMENT): appointment_due,
+    (Promise, PROMISE): promise_due,
+    (Client, CHECKIN): checkin_due,
+}
+
+
 def _subject(session: Session, subject: str) -> object | None:
     kind, _, number = subject.partition(":")
     model = {"visit": Visit, "appointment": Appointment, "promise": Promise, "client": Client}.get(kind)
@@ -147,23 +167,18 @@ def _subject(session: Session, subject: str) -> object | None:
 
 
 def still_due(session: Session, nudge: Nudge, hours: WorkingHours, now: datetime) -> bool:
-    """Re-check, just before sending, that the nudge's subject still needs it (nothing already done)."""
+    """Re-check, just before sending, that the nudge's subject still needs it (nothing already done).
+
+    The occurrence must still be the latest one: a nudge held back (out of hours, a pause, Slack asking
+    us to wait) is superseded by the next day's, a moved due date's or a later round's, which the
+    planner writes in its turn, so the technician never gets the old one and the new one together.
+    """
     subject = _subject(session, nudge.subject)
-    due: Due | None = None
-    if isinstance(subject, Visit) and nudge.kind == FOLLOWUP:
-        due = followup_due(subject, hours, now)
-    elif isinstance(subject, Appointment) and nudge.kind == CALL:
-        due = call_due(subject, hours, now)
-    elif isinstance(subject, Appointment) and nudge.kind == APPOINTMENT:
-        due = appointment_due(subject, hours, now)
-    elif isinstance(subject, Promise) and nudge.kind == PROMISE:
-        due = promise_due(subject, hours, now)
-        # A promise moved since planning has new periods; this one no longer applies.
-        return due is not None and due.period.split(":")[0] == nudge.period.split(":")[0]
-    elif isinstance(subject, Client) and nudge.kind == CHECKIN:
-        due = checkin_due(subject, hours, now)
-        return due is not None and due.period.split(":")[0] == nudge.period.split(":")[0]
-    return due is not None
+    rule = _RULES.get((type(subject), nudge.kind))
+    if rule is None:
+        return False
+    due = rule(subject, hours, now)
+    return due is not None and due.period == nudge.period
 
 
 def _contact(client: Client) -> str:

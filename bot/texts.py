@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 
@@ -10,6 +10,11 @@ def _clock(moment: datetime) -> str:
     hour = moment.hour % 12 or 12
     suffix = "am" if moment.hour < 12 else "pm"
     return f"{hour}{suffix}" if moment.minute == 0 else f"{hour}:{moment.minute:02d}{suffix}"
+
+
+def time_of_day(at: time) -> str:
+    """`8am`, `7:30am`, `4pm`."""
+    return _clock(datetime.combine(date.min, at))
 
 
 def day(moment: datetime, tz: ZoneInfo, *, now: datetime | None = None) -> str:

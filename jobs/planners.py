@@ -115,8 +115,9 @@ def plan_calls(session: Session, hours: _Hours, now: datetime) -> list[dict[str,
 
 def plan_promises(session: Session, hours: _Hours, now: datetime) -> list[dict[str, Any]]:
     """Open promises due within the next few days, or overdue."""
-    # The working day before can be up to four calendar days earlier (a Monday after a long weekend).
-    query = select(Promise).where(Promise.done_at.is_(None), Promise.due_at <= now + 5 * _DAY)
+    # The working day before can be up to a week earlier (someone who works one or two days a week),
+    # plus a day's margin for the zone.
+    query = select(Promise).where(Promise.done_at.is_(None), Promise.due_at <= now + 8 * _DAY)
     return _rows(_all(session, query), lambda p: p.technician_id, nudges.promise_due, hours, now)
 
 

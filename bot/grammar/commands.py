@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -14,6 +14,7 @@ from bot.grammar.when import (
     WhenError,
     end_of_day,
     parse_day_or_moment,
+    parse_hours,
     parse_window,
 )
 from bot.grammar.words import (
@@ -39,8 +40,28 @@ LIST_EXAMPLE = "/visit list Acme Dental"
 PROMISE_EXAMPLE = "/promise Acme Dental send the revised quote by Friday"
 DONE_EXAMPLE = "/promise done 12"
 MOVE_EXAMPLE = "/promise move 12 to next Tuesday"
+CADENCE_EXAMPLE = "/visit cadence Acme Dental 14"
+PAUSE_EXAMPLE = "/visit pause until Monday"
+RESUME_EXAMPLE = "/visit resume"
+HOURS_EXAMPLE = "/visit hours 7:30-16 mon-fri"
 
-VISIT_ACTIONS = ("log", "plan", "cancel", "call", "contact", "list", "help")
+VISIT_ACTIONS = (
+    "log",
+    "plan",
+    "cancel",
+    "call",
+    "contact",
+    "list",
+    "help",
+    "cadence",
+    "pause",
+    "resume",
+    "hours",
+)
+# Settings words added after clients were named freely: an existing client named like one still logs.
+SETTINGS_ACTIONS = frozenset({"cadence", "pause", "resume", "hours"})
+MAX_CADENCE_DAYS = 365
+MAX_PAUSE_DAYS = 365
 PROMISE_ACTIONS = ("done", "move", "list", "help")
 
 Outcome = Literal["spoke", "voicemail"]
@@ -59,6 +80,10 @@ _DATE_START = re.compile(
     re.IGNORECASE,
 )
 _NUMBER = re.compile(r"^#?(\d{1,9})$")
+# A cadence ends the text: "14", "14d", "14 days", "2 weeks", "2w" (optionally after "every").
+_CADENCE = re.compile(r"^(?P<number>[+-]?\d+(?:[.,]\d+)?)(?P<unit>d|days?|w|wks?|weeks?)?$", re.IGNORECASE)
+_UNITS = {"d": 1, "day": 1, "days": 1, "w": 7, "wk": 7, "wks": 7, "week": 7, "weeks": 7}
+_UNTIL = {"until", "till", "til", "to"}
 
 
 @dataclass(frozen=True)
@@ -143,6 +168,40 @@ class ListOpen:
 
 
 @dataclass(frozen=True)
+class SetCadence:
+    """`/visit cadence Acme Dental 14`: check in with the client every 14 days."""
+
+    client: ClientRef
+    days: int
+
+
+@dataclass(frozen=True)
+class PauseNudges:
+    """`/visit pause until 2026-12-07`: no reminders before that local date."""
+
+    until: date
+
+
+@dataclass(frozen=True)
+class ResumeNudges:
+    """`/visit resume`: end a pause now."""
+
+
+@dataclass(frozen=True)
+class SetHours:
+    """`/visit hours 7:30-16 mon-fri`: working hours, working days, or both (None: keep as is)."""
+
+    start: time | None
+    end: time | None
+    days: frozenset[int] | None
+
+
+@dataclass(frozen=True)
+class ShowHours:
+    """`/visit hours`: show the working hours and any pause."""
+
+
+@dataclass(frozen=True)
 class Help:
     """`/visit help` or `/promise help`."""
 
@@ -180,7 +239,20 @@ class ListPromises:
     """`/promise list`."""
 
 
-VisitCommand = LogVisit | PlanAppointment | CancelAppointment | LogCall | SetContact | ListOpen | Help
+VisitCommand = (
+    LogVisit
+    | PlanAppointment
+    | CancelAppointment
+    | LogCall
+    | SetContact
+    | ListOpen
+    | Help
+    | SetCadence
+    | PauseNudges
+    | ResumeNudges
+    | SetHours
+    | ShowHours
+)
 PromiseCommand = AddPromise | PromiseDone | MovePromise | ListPromises | Help
 Parsed = VisitCommand | PromiseCommand | NeedClient | ParseError
 
@@ -384,6 +456,94 @@ def _list(words: list[Word], known: Collection[str]) -> ListOpen | NeedClient:
     return ListOpen(client=found[0])
 
 
+def _cadence(words: list[Word], known: Collection[str]) -> SetCadence | NeedClient:
+    if not words:
+        raise _Refusal("Which client, and every how many days?", CADENCE_EXAMPLE)
+    last = len(words) - 1
+    unit = 1
+    if last >= 1 and not words[last].quoted and words[last].text.lower() in _UNITS:
+        unit = _UNITS[words[last].text.lower()]
+        last -= 1
+    match = _CADENCE.match(words[last].text) if not words[last].quoted else None
+    if match is None:
+        raise _Refusal(
+            "How often? Put the number of days (1 to 365) after the client's name.", CADENCE_EXAMPLE
+        )
+    if match["unit"]:
+        unit = _UNITS[match["unit"].lower()]
+    named = words[:last]
+    if named and not named[-1].quoted and named[-1].text.lower() == "every":
+        named = named[:-1]
+    if not named:
+        raise _Refusal("Which client? Put its name before the number of days.", CADENCE_EXAMPLE)
+    number = match["number"]
+    if not number.isdigit() or not 1 <= int(number) * unit <= MAX_CADENCE_DAYS:
+        raise _Refusal(
+            f"A check-in cadence is a whole number of days from 1 to {MAX_CADENCE_DAYS}.", CADENCE_EXAMPLE
+        )
+    found = _known_client(named, known)
+    if found is None or found[1] != len(named):
+        return _need_client("cadence", named)
+    _check_name(found[0], CADENCE_EXAMPLE)
+    return SetCadence(client=found[0], days=int(number) * unit)
+
+
+def _pause(text: str, words: list[Word], now: datetime, tz: ZoneInfo) -> PauseNudges:
+    at = 1 if words and not words[0].quoted and words[0].text.lower() in _UNTIL else 0
+    phrase = _rest(text, words, at)
+    if not phrase:
+        raise _Refusal("Until when? Give the day your reminders should start again.", PAUSE_EXAMPLE)
+    if phrase.lower().startswith("for "):
+        phrase = "in " + phrase[4:]  # "for 2 weeks" is "until in 2 weeks"
+    when = parse_day_or_moment(phrase, now=now, tz=tz)
+    if when is None:
+        raise _Refusal(f"I can't tell which day “{phrase}” is.", PAUSE_EXAMPLE)
+    today = now.astimezone(tz).date()
+    until = when.at.date()
+    if until <= today:
+        raise _Refusal("Pick a day after today: your reminders start again that morning.", PAUSE_EXAMPLE)
+    if until > today + timedelta(days=MAX_PAUSE_DAYS):
+        raise _Refusal("A pause can last up to a year.", PAUSE_EXAMPLE)
+    return PauseNudges(until)
+
+
+def _hours(text: str, words: list[Word]) -> SetHours | ShowHours:
+    phrase = _rest(text, words, 0)
+    if not phrase:
+        return ShowHours()
+    try:
+        hours = parse_hours(phrase)
+    except WhenError as error:
+        message = str(error)
+        raise _Refusal(message[0].upper() + message[1:] + ".", HOURS_EXAMPLE) from None
+    return SetHours(start=hours.start, end=hours.end, days=hours.days)
+
+
+def _settings(
+    action: str, text: str, words: list[Word], known: Collection[str], now: datetime, tz: ZoneInfo
+) -> VisitCommand | NeedClient:
+    if action == "cadence":
+        return _cadence(words, known)
+    if action == "pause":
+        return _pause(text, words, now, tz)
+    if action == "hours":
+        return _hours(text, words)
+    if words:
+        raise _Refusal("“resume” needs nothing after it: it ends your pause now.", RESUME_EXAMPLE)
+    return ResumeNudges()
+
+
+def _logs_a_known_client(text: str, words: list[Word], known: Collection[str]) -> LogVisit | None:
+    """A visit to an existing client whose name starts with a settings word ("Hours Plus 1h …")."""
+    found = _known_client(words, known)
+    if found is None or not found[0].known:
+        return None
+    try:
+        return _log(text, words, known)
+    except _Refusal:
+        return None
+
+
 def parse_visit(
     text: str, *, known: Collection[str], now: datetime, tz: ZoneInfo
 ) -> VisitCommand | NeedClient | ParseError:
@@ -408,6 +568,8 @@ def parse_visit(
             return _list(rest, known)
         if action == "log":
             return _log(text, rest, known)
+        if action in SETTINGS_ACTIONS:
+            return _logs_a_known_client(text, words, known) or _settings(action, text, rest, known, now, tz)
         return _log(text, words, known)
     except UnclosedQuote:
         return ParseError("A quote is opened but never closed.", '/visit "Café Müller GmbH" 45m reset VPN')

@@ -1,4 +1,4 @@
-"""Dates and arrival windows in the technician's time zone, read with dateparser."""
+"""Dates, arrival windows and working hours in the technician's time zone (dates read with dateparser)."""
 
 from __future__ import annotations
 
@@ -207,3 +207,100 @@ def parse_window(phrase: str, *, now: datetime, tz: ZoneInfo) -> Window:
 def end_of_day(day: date, tz: ZoneInfo) -> datetime:
     """The last minute of a local day: what "by Friday" means."""
     return datetime.combine(day, time(23, 59), tzinfo=tz)
+
+
+# Working hours: a time range at the start ("7-15", "7:30-16", "8am-6pm"), then the weekdays if any.
+_HOURS = re.compile(
+    r"^(?P<h1>\d{1,2})(?:[:.](?P<m1>\d{2}))?\s*(?P<s1>am|pm)?\s*(?:-|\u2013|\u2014|to)\s*"
+    r"(?P<h2>\d{1,2})(?:[:.](?P<m2>\d{2}))?\s*(?P<s2>am|pm)?(?=\s|,|$)",
+    re.IGNORECASE,
+)
+_DAY_RANGE = re.compile(r"\s*(?:-|\u2013|\u2014|\bto\b|\bthrough\b|\bthru\b)\s*", re.IGNORECASE)
+_DAY_GROUPS = {
+    "weekdays": frozenset(range(5)),
+    "weekends": frozenset({5, 6}),
+    "weekend": frozenset({5, 6}),
+    "daily": frozenset(range(7)),
+    "everyday": frozenset(range(7)),
+}
+MIN_WORKING_DAY = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Hours:
+    """Working hours as typed: local start and end of the day, and the weekdays (None: not given)."""
+
+    start: time | None
+    end: time | None
+    days: frozenset[int] | None
+
+
+def _weekday(name: str) -> int | None:
+    name = name.lower().rstrip(".")
+    if name not in _WEEKDAYS and name.endswith("s"):
+        name = name[:-1]  # "mondays"
+    return _WEEKDAYS.get(name)
+
+
+def parse_weekdays(phrase: str) -> frozenset[int]:
+    """Read "mon-fri", "mon-sat", "mon, wed, fri", "sun-thu" (a range may wrap past Sunday), "weekdays"."""
+    days: set[int] = set()
+    text = _DAY_RANGE.sub("-", phrase.strip())
+    for part in re.split(r"[\s,;&/+]+", text):
+        if not part or part.lower() == "and":
+            continue
+        if part.lower() in _DAY_GROUPS:
+            days |= _DAY_GROUPS[part.lower()]
+            continue
+        first, dash, last = part.partition("-")
+        start, end = _weekday(first), _weekday(last) if dash else _weekday(first)
+        if start is None or end is None:
+            # Quote the words as typed ("nine to five"), not as normalised above ("nine-five").
+            typed = re.search(re.escape(first) + _DAY_RANGE.pattern + re.escape(last), phrase, re.I)
+            raise WhenError(f"I can't read “{typed[0] if dash and typed else part}” as days of the week")
+        days.update((start + step) % 7 for step in range((end - start) % 7 + 1))
+    if not days:
+        raise WhenError("which days do you work")
+    return frozenset(days)
+
+
+def _working_range(match: re.Match[str]) -> tuple[time, time]:
+    h1, h2 = int(match["h1"]), int(match["h2"])
+    m1, m2 = _minutes(match["m1"]), _minutes(match["m2"])
+    s1, s2 = (match["s1"] or "").lower() or None, (match["s2"] or "").lower() or None
+    start: int | None
+    end: int | None
+    if s1 is None and s2 is None:
+        start, end = h1, h2
+        if (end, m2) <= (start, m1) and end <= 12 and start <= 12:
+            end += 12  # "9-5" and "8-6" are office hours, not a night shift
+    elif s1 is None:
+        assert s2 is not None
+        start, end = _to_24h(h1, s2), _to_24h(h2, s2)
+        if start is not None and end is not None and (start, m1) >= (end, m2):
+            start = _to_24h(h1, _other(s2))  # "7-3pm"
+    else:
+        start, end = _to_24h(h1, s1), _to_24h(h2, s2 or s1)
+        if s2 is None and start is not None and end is not None and (end, m2) <= (start, m1):
+            end = _to_24h(h2, _other(s1))  # "8am-6"
+    if start is None or end is None or start > 23 or end > 23:
+        raise WhenError("working hours fit in one day, from 0:00 to 23:59")
+    first, last = time(start, m1), time(end, m2)
+    if last <= first:
+        raise WhenError("working hours end after they start, on the same day")
+    if datetime.combine(date.min, last) - datetime.combine(date.min, first) < MIN_WORKING_DAY:
+        raise WhenError("a working day is at least an hour long")
+    return first, last
+
+
+def parse_hours(phrase: str) -> Hours:
+    """Read "7-15", "7:30-16", "8am-6pm", "9-5", "8-18 mon-sat" or "mon-sat"; WhenError says what's wrong."""
+    phrase = " ".join(phrase.split())
+    match = _HOURS.match(phrase)
+    if match is None:
+        if phrase[:1].isdigit():
+            raise WhenError(f"I can't read “{phrase.split(' ')[0]}” as working hours")
+        return Hours(start=None, end=None, days=parse_weekdays(phrase))
+    start, end = _working_range(match)
+    rest = phrase[match.end() :].strip(" ,")
+    return Hours(start=start, end=end, days=parse_weekdays(rest) if rest else None)

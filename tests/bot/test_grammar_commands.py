@@ -11,15 +11,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.grammar.commands import (
+    CADENCE_EXAMPLE,
     CALL_EXAMPLE,
     CANCEL_EXAMPLE,
     CONTACT_EXAMPLE,
     DONE_EXAMPLE,
+    HOURS_EXAMPLE,
     LOG_EXAMPLE,
     MAX_TEXT,
     MOVE_EXAMPLE,
+    PAUSE_EXAMPLE,
     PLAN_EXAMPLE,
     PROMISE_EXAMPLE,
+    RESUME_EXAMPLE,
     AddPromise,
     CancelAppointment,
     ClientRef,
@@ -31,9 +35,14 @@ from bot.grammar.commands import (
     MovePromise,
     NeedClient,
     ParseError,
+    PauseNudges,
     PlanAppointment,
     PromiseDone,
+    ResumeNudges,
+    SetCadence,
     SetContact,
+    SetHours,
+    ShowHours,
     candidate_keys,
     parse_promise,
     parse_visit,
@@ -442,6 +451,13 @@ EXAMPLES = [
     DONE_EXAMPLE,
     MOVE_EXAMPLE,
     '/promise "Café Müller GmbH" call back by Friday',
+    CADENCE_EXAMPLE,
+    PAUSE_EXAMPLE,
+    "/visit pause until 2026-12-07",
+    RESUME_EXAMPLE,
+    HOURS_EXAMPLE,
+    "/visit hours 7-15",
+    "/visit hours 8-18 mon-sat",
 ]
 # Every day of the week, at the start and at the end of the working day in Chicago.
 NOWS = [NOW + timedelta(days=day, hours=hours) for day in range(7) for hours in (0, 8)]
@@ -468,6 +484,10 @@ def test_every_refusal_example_is_one_of_the_examples_checked() -> None:
         visit("call"),
         visit("contact"),
         visit('"x'),
+        visit("cadence"),
+        visit("pause"),
+        visit("resume now"),
+        visit("hours 25-26"),
         promise(""),
         promise("done"),
         promise("move"),
@@ -486,6 +506,13 @@ def test_the_documented_command_table_parses() -> None:
     assert isinstance(promise("Acme Dental send the revised quote by Friday"), AddPromise)
     assert isinstance(promise("done 12 13"), PromiseDone)
     assert isinstance(promise("move 12 to Friday"), MovePromise)
+    assert isinstance(visit("cadence Acme Dental 14"), SetCadence)
+    assert isinstance(visit("pause until 2026-12-07"), PauseNudges)
+    assert isinstance(visit("pause until Monday"), PauseNudges)
+    assert isinstance(visit("resume"), ResumeNudges)
+    assert isinstance(visit("hours 7-15"), SetHours)
+    assert isinstance(visit("hours 7:30-16"), SetHours)
+    assert isinstance(visit("hours 8-18 mon-sat"), SetHours)
 
 
 @pytest.mark.parametrize(
@@ -530,6 +557,11 @@ VISIT_TYPES = (
     SetContact,
     ListOpen,
     Help,
+    SetCadence,
+    PauseNudges,
+    ResumeNudges,
+    SetHours,
+    ShowHours,
     NeedClient,
     ParseError,
 )
@@ -544,6 +576,19 @@ COMMAND_WORDS = st.sampled_from(
         "list",
         "help",
         "log",
+        "cadence",
+        "pause",
+        "resume",
+        "hours",
+        "until",
+        "every",
+        "days",
+        "mon-sat",
+        "sun-thu",
+        "7-15",
+        "7:30-16",
+        "14",
+        "0",
         "done",
         "move",
         "to",
@@ -605,6 +650,16 @@ def check_visit(result: object) -> None:
             assert timedelta(0) < end - start <= MAX_WINDOW
         case NeedClient(_, _, candidates):
             assert candidates
+        case SetCadence(client, days):
+            assert client.name.strip()
+            assert 1 <= days <= 365
+        case PauseNudges(until):
+            assert NOW.astimezone(CHICAGO).date() < until
+        case SetHours(start, end, days):
+            assert (start is None) == (end is None)
+            assert start is None or end is None or start < end
+            assert days is None or days
+            assert start is not None or days is not None
 
 
 def check_promise(result: object) -> None:
@@ -636,7 +691,24 @@ def test_parse_promise_never_raises_and_returns_a_declared_result(text: str) -> 
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.sampled_from(["", "plan ", "cancel ", "call ", "contact ", "list ", "log "]), GRAMMAR)
+@given(
+    st.sampled_from(
+        [
+            "",
+            "plan ",
+            "cancel ",
+            "call ",
+            "contact ",
+            "list ",
+            "log ",
+            "cadence ",
+            "pause ",
+            "resume ",
+            "hours ",
+        ]
+    ),
+    GRAMMAR,
+)
 def test_parse_visit_of_any_sub_command_never_raises(action: str, rest: str) -> None:
     check_visit(visit(action + rest))
 
