@@ -2,7 +2,12 @@
 
 A crash loses nothing: a row leased by a dead sender is claimed again once its lease runs out, so a
 nudge is sent at least once and at most one extra time per crash (if the crash fell between the
-platform's answer and our commit).
+platform's answer and our commit). Each lease is renewed just before its send, so a slow batch never
+races another sender for a row.
+
+A 429 gates the workspace for every sender until Retry-After has passed; then one sender probes it
+with a single nudge (see `storage.outbox`). Waiting on a rate limit or for working hours never uses
+up one of a nudge's `MAX_ATTEMPTS`; 5xx answers and time-outs do, with a doubling back-off.
 """
 
 from __future__ import annotations
@@ -43,7 +48,11 @@ class SendReport:
 
 @dataclass
 class Pacer:
-    """Spaces sends to each workspace so Slack never has to push back (a token bucket, wall-clock)."""
+    """Spaces sends to each workspace so Slack never has to push back (a token bucket, wall-clock).
+
+    Callers reserve their slot under the lock and sleep outside it, so threads sharing one pacer queue
+    up fairly; a bucket may go below zero, which is the wait the next caller owes.
+    """
 
     per_second: float = 5.0
     burst: int = 5
@@ -57,11 +66,10 @@ class Pacer:
         with self._lock:
             now = self.clock()
             tokens, last = self._buckets.get(workspace_id, (float(self.burst), now))
-            tokens = min(float(self.burst), tokens + (now - last) * self.per_second)
-            delay = 0.0 if tokens >= 1 else (1 - tokens) / self.per_second
-            self._buckets[workspace_id] = (tokens - 1, now + delay)
-        if delay > 0:
-            self.sleep(delay)
+            tokens = min(float(self.burst), tokens + (now - last) * self.per_second) - 1
+            self._buckets[workspace_id] = (tokens, now)
+        if tokens < 0:
+            self.sleep(-tokens / self.per_second)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -79,34 +87,70 @@ class _Prepared:
     reply: Reply
 
 
+@dataclass(frozen=True)
+class _NotSent:
+    """Why a claimed nudge is not sent in this pass ("lost", "dead", "skipped", "retried", "gated")."""
+
+    outcome: str
+    workspace_id: int | None = None
+
+
 def _prepare(
-    services: Services, nudge_id: int, owner: str, now: datetime, default_tz: ZoneInfo
-) -> _Prepared | str:
-    """Load a held nudge and compose it; a string says why it is not sent (and it is settled here)."""
+    services: Services,
+    nudge_id: int,
+    owner: str,
+    now: datetime,
+    claim: outbox.Claim,
+    lease: timedelta,
+    default_tz: ZoneInfo,
+) -> _Prepared | _NotSent:
+    """Load a held nudge, renew its lease and compose it; or settle it here and say why it is not sent."""
     with services.sessions.begin() as session:
+        # Renewed right before the send, so a slow batch never sends a nudge whose lease another sender
+        # could already be claiming; only a crash (or a send longer than the lease) can send one twice.
+        if not outbox.renew(session, nudge_id=nudge_id, owner=owner, until=services.clock() + lease):
+            return _NotSent("lost")
         nudge = session.get(Nudge, nudge_id)
-        if nudge is None or nudge.lease_owner != owner or nudge.status is not NudgeStatus.SENDING:
-            return "lost"
+        assert nudge is not None
+        workspace_id = nudge.workspace_id
+        gated = outbox.blocked_until(session, workspace_id=workspace_id) is not None
+        if gated and workspace_id not in claim.probes:
+            # Claimed before Slack pushed back: only a prober writes there now. Back in the queue as
+            # due, for the gate (not this row) says when the workspace may be written to again.
+            outbox.retry_later(
+                session,
+                nudge_ids=[nudge_id],
+                owner=owner,
+                at=now,
+                reason="ratelimited",
+                attempted=False,
+            )
+            return _NotSent("gated", workspace_id)
         if nudge.attempts > MAX_ATTEMPTS:
             outbox.settle(
                 session, nudge_id=nudge_id, owner=owner, status=NudgeStatus.DEAD, reason="too_many_attempts"
             )
-            return "dead"
+            return _NotSent("dead", workspace_id)
         technician = session.get(Technician, nudge.technician_id)
         assert technician is not None
         hours = nudges.working_hours(technician, default_tz)
         if not nudges.still_due(session, nudge, hours, now):
             outbox.settle(session, nudge_id=nudge_id, owner=owner, status=NudgeStatus.SKIPPED, reason="done")
-            return "skipped"
+            return _NotSent("skipped", workspace_id)
         if not hours.is_working(now):
             # Paused or out of hours since it was planned: hold it for the next working hour.
             outbox.retry_later(
-                session, nudge_ids=[nudge_id], owner=owner, at=hours.next_open(now), reason="hours"
+                session,
+                nudge_ids=[nudge_id],
+                owner=owner,
+                at=hours.next_open(now),
+                reason="hours",
+                attempted=False,
             )
-            return "retried"
+            return _NotSent("retried", workspace_id)
         return _Prepared(
             nudge_id=nudge.id,
-            workspace_id=nudge.workspace_id,
+            workspace_id=workspace_id,
             attempts=nudge.attempts,
             recipient=technician.slack_user_id,
             key=f"{nudge.workspace_id}:{nudge.subject}:{nudge.kind}:{nudge.period}",
@@ -129,71 +173,91 @@ def send_due(
     default_tz = ZoneInfo(services.settings.default_timezone)
     pacer = pacer or Pacer()
     with services.sessions.begin() as session:
-        claimed = outbox.claim(session, owner=owner, now=now, lease=lease, limit=batch)
-    report.claimed = len(claimed)
-    for index, nudge_id in enumerate(claimed):
-        prepared = _prepare(services, nudge_id, owner, now, default_tz)
-        if isinstance(prepared, str):
-            report.skipped += prepared == "skipped"
-            report.dead += prepared == "dead"
-            report.retried += prepared == "retried"
+        claim = outbox.claim_batch(session, owner=owner, now=now, lease=lease, limit=batch)
+    report.claimed = len(claim.ids)
+    for nudge_id in claim.ids:
+        prepared = _prepare(services, nudge_id, owner, now, claim, lease, default_tz)
+        if isinstance(prepared, _NotSent):
+            report.skipped += prepared.outcome == "skipped"
+            report.dead += prepared.outcome == "dead"
+            report.retried += prepared.outcome in ("retried", "gated")
+            if prepared.workspace_id in claim.probes:
+                with services.sessions.begin() as session:
+                    outbox.release_probe(
+                        session,
+                        workspace_id=prepared.workspace_id,
+                        held_until=claim.until,
+                        now=services.clock(),
+                    )
             continue
-        pacer.wait(prepared.workspace_id)
-        try:
-            delivered = notifier.send(recipient=prepared.recipient, reply=prepared.reply, key=prepared.key)
-        except RateLimited as limited:
-            until = services.clock() + timedelta(seconds=limited.retry_after)
-            with services.sessions.begin() as session:
-                outbox.block_workspace(session, workspace_id=prepared.workspace_id, until=until)
-                outbox.retry_later(
-                    session, nudge_ids=claimed[index:], owner=owner, at=until, reason="ratelimited"
-                )
-            report.rate_limited = True
-            report.retried += len(claimed) - index
-            logger.warning(
-                "Slack asked us to wait %ss for workspace %s", limited.retry_after, prepared.workspace_id
+        _deliver(services, notifier, prepared, owner, claim, pacer, report)
+    return report
+
+
+def _deliver(
+    services: Services,
+    notifier: Notifier,
+    prepared: _Prepared,
+    owner: str,
+    claim: outbox.Claim,
+    pacer: Pacer,
+    report: SendReport,
+) -> None:
+    """Send one prepared nudge and settle it by the answer; a probe's answer also settles the gate."""
+    nudge_id, workspace_id = prepared.nudge_id, prepared.workspace_id
+    pacer.wait(workspace_id)
+    try:
+        delivered = notifier.send(recipient=prepared.recipient, reply=prepared.reply, key=prepared.key)
+    except RateLimited as limited:
+        until = services.clock() + timedelta(seconds=limited.retry_after)
+        with services.sessions.begin() as session:
+            if workspace_id in claim.probes:
+                outbox.open_workspace(session, workspace_id=workspace_id, held_until=claim.until)
+            outbox.block_workspace(session, workspace_id=workspace_id, until=until)
+            # A refusal is not a failed attempt: a long storm must not wear the nudge out.
+            outbox.retry_later(
+                session, nudge_ids=[nudge_id], owner=owner, at=until, reason="ratelimited", attempted=False
             )
-            break
-        except PermanentFailure as failure:
-            with services.sessions.begin() as session:
+        report.rate_limited = True
+        report.retried += 1
+        logger.warning("Slack asked us to wait %ss for workspace %s", limited.retry_after, workspace_id)
+        return
+    except (PermanentFailure, TemporaryFailure) as failure:
+        permanent = isinstance(failure, PermanentFailure)
+        with services.sessions.begin() as session:
+            if workspace_id in claim.probes:
+                outbox.open_workspace(session, workspace_id=workspace_id, held_until=claim.until)
+            if permanent or prepared.attempts >= MAX_ATTEMPTS:
                 outbox.settle(
                     session, nudge_id=nudge_id, owner=owner, status=NudgeStatus.DEAD, reason=failure.reason
                 )
+            else:
+                outbox.retry_later(
+                    session,
+                    nudge_ids=[nudge_id],
+                    owner=owner,
+                    at=services.clock() + backoff(prepared.attempts),
+                    reason=failure.reason,
+                )
+        if permanent or prepared.attempts >= MAX_ATTEMPTS:
             report.dead += 1
             logger.warning("nudge %s can't be delivered: %s", nudge_id, failure.reason)
-        except TemporaryFailure as failure:
-            with services.sessions.begin() as session:
-                if prepared.attempts >= MAX_ATTEMPTS:
-                    outbox.settle(
-                        session,
-                        nudge_id=nudge_id,
-                        owner=owner,
-                        status=NudgeStatus.DEAD,
-                        reason=failure.reason,
-                    )
-                    report.dead += 1
-                else:
-                    outbox.retry_later(
-                        session,
-                        nudge_ids=[nudge_id],
-                        owner=owner,
-                        at=services.clock() + backoff(prepared.attempts),
-                        reason=failure.reason,
-                    )
-                    report.retried += 1
         else:
-            with services.sessions.begin() as session:
-                held = outbox.mark_sent(
-                    session,
-                    nudge_id=nudge_id,
-                    owner=owner,
-                    at=services.clock(),
-                    channel=delivered.channel,
-                    ts=delivered.ts,
-                )
-            if not held:
-                logger.warning(
-                    "nudge %s was sent after its lease ran out; another sender may send it again", nudge_id
-                )
-            report.sent += 1
-    return report
+            report.retried += 1
+        return
+    with services.sessions.begin() as session:
+        if workspace_id in claim.probes:
+            outbox.open_workspace(session, workspace_id=workspace_id, held_until=claim.until)
+        held = outbox.mark_sent(
+            session,
+            nudge_id=nudge_id,
+            owner=owner,
+            at=services.clock(),
+            channel=delivered.channel,
+            ts=delivered.ts,
+        )
+    if not held:
+        logger.warning(
+            "nudge %s was sent after its lease ran out; another sender may send it again", nudge_id
+        )
+    report.sent += 1

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import socket
 import sys
 import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -44,6 +45,8 @@ class RecordedRequest:
     token: str | None
     received_at: float
     fault: str | None = None
+    # The nudge key a sender tags its message with (metadata.event_payload.key), for counting duplicates.
+    key: str | None = None
 
     @property
     def response_name(self) -> str | None:
@@ -72,6 +75,34 @@ class _Fault:
         if self.status >= 500:
             return f"http_{self.status}"
         return self.error or f"http_{self.status}"
+
+
+@dataclass
+class _Bucket:
+    """A token bucket: `burst` calls at once, refilled at `per_second`; one per workspace and method."""
+
+    per_second: float
+    burst: float
+    tokens: float
+    updated: float
+
+    def take(self, now: float) -> float:
+        """Spend a token and return 0, or return how many seconds until one is available (spending none)."""
+        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.per_second)
+        self.updated = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) / self.per_second
+
+
+@dataclass(frozen=True)
+class _Storm:
+    """Every call to one method answered 429 between `start` and `end` (on the fake's clock)."""
+
+    start: float
+    end: float
+    retry_after: int
 
 
 @dataclass(frozen=True)
@@ -121,6 +152,14 @@ def _parse_params(query: str, content_type: str, body: bytes) -> dict[str, Any]:
         elif content_type.startswith("application/x-www-form-urlencoded"):
             params.update(_parse_form(body.decode("utf-8")))
     return _decode_json_fields(params)
+
+
+def _metadata_key(params: dict[str, Any]) -> str | None:
+    """The key in `metadata.event_payload.key`, which Nudgebot sets on every nudge it posts."""
+    metadata = params.get("metadata")
+    payload = metadata.get("event_payload") if isinstance(metadata, dict) else None
+    key = payload.get("key") if isinstance(payload, dict) else None
+    return key if isinstance(key, str) else None
 
 
 def _token_of(headers: dict[str, str], params: dict[str, Any]) -> str | None:
@@ -221,7 +260,9 @@ class _Handler(BaseHTTPRequestHandler):
 class FakeSlack:
     """A fake Slack Web API and response_url endpoint on 127.0.0.1, for tests and benchmarks."""
 
-    def __init__(self, *, valid_tokens: set[str] | None = None) -> None:
+    def __init__(
+        self, *, valid_tokens: set[str] | None = None, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.valid_tokens: set[str] = set(valid_tokens) if valid_tokens is not None else {DEFAULT_TOKEN}
         self.users: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
@@ -229,8 +270,14 @@ class FakeSlack:
         self._faults: dict[str, deque[_Fault]] = {}
         self._forever_faults: dict[str, _Fault] = {}
         self._delays: dict[str, float] = {}
+        # Rate limits: the budget per method, and one bucket per (method, workspace) drawn from it.
+        self._limits: dict[str, tuple[float, float]] = {}
+        self._buckets: dict[tuple[str, str], _Bucket] = {}
+        self._storms: dict[str, _Storm] = {}
         self._ts_counter = 0
         self._view_counter = 0
+        # Stamps requests and drives rate limits and storms; tests may pass a clock they move by hand.
+        self.clock = clock
         self._stopping = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -361,12 +408,46 @@ class FakeSlack:
             else:
                 self._delays.pop(api_method, None)
 
+    def limit(self, api_method: str, *, per_second: float, burst: int = 1) -> None:
+        """Enforce a rate limit on `api_method` per workspace, as Slack does: a token bucket of `burst`
+        calls refilled at `per_second`; a call finding it empty gets 429 with Retry-After (whole seconds).
+
+        A workspace is told apart by its bot token (each install of the app has its own). A refused call
+        spends no token. `per_second=0` removes the limit.
+        """
+        if burst < 1 or per_second < 0:
+            raise ValueError("a limit needs burst >= 1 and per_second >= 0")
+        with self._lock:
+            for bucket_key in [k for k in self._buckets if k[0] == api_method]:
+                del self._buckets[bucket_key]
+            if per_second == 0:
+                self._limits.pop(api_method, None)
+            else:
+                self._limits[api_method] = (per_second, float(burst))
+
+    def storm(self, api_method: str, *, seconds: float, retry_after: int = 1) -> None:
+        """Answer every call to `api_method` with 429 and Retry-After `retry_after` for `seconds` from now."""
+        if seconds <= 0 or retry_after < 1:
+            raise ValueError("a storm needs seconds > 0 and retry_after >= 1")
+        start = self.clock()
+        with self._lock:
+            self._storms[api_method] = _Storm(start=start, end=start + seconds, retry_after=retry_after)
+
+    def storm_window(self, api_method: str) -> tuple[float, float] | None:
+        """Return the (start, end) of the last storm on `api_method`, on the clock of `received_at`."""
+        with self._lock:
+            storm = self._storms.get(api_method)
+        return None if storm is None else (storm.start, storm.end)
+
     def clear_faults(self) -> None:
-        """Drop every queued or permanent fault and every delay."""
+        """Drop every queued or permanent fault, delay, rate limit and storm."""
         with self._lock:
             self._faults.clear()
             self._forever_faults.clear()
             self._delays.clear()
+            self._limits.clear()
+            self._buckets.clear()
+            self._storms.clear()
 
     def clear(self) -> None:
         """Forget the recorded requests (users, tokens and faults stay)."""
@@ -388,6 +469,14 @@ class FakeSlack:
                 for r in self._requests
                 if r.api_method is not None and (api_method is None or r.api_method == api_method)
             ]
+
+    def keys(self, api_method: str = "chat.postMessage") -> list[str]:
+        """Return the metadata keys of the calls to `api_method` that were accepted, in arrival order."""
+        return [r.key for r in self.calls(api_method) if r.fault is None and r.key is not None]
+
+    def duplicates(self, api_method: str = "chat.postMessage") -> dict[str, int]:
+        """Return each key accepted more than once, with how many times it was accepted."""
+        return {key: count for key, count in Counter(self.keys(api_method)).items() if count > 1}
 
     def responses(self, name: str | None = None) -> list[RecordedRequest]:
         """Return the posts to response URLs, optionally only those for `name`, in arrival order."""
@@ -431,7 +520,7 @@ class FakeSlack:
 
     def _handle(self, method: str, raw_path: str, headers: dict[str, str], body: bytes) -> _Answer:
         """Record one request and decide its answer; called from a handler thread."""
-        received_at = time.monotonic()
+        received_at = self.clock()
         split = urlsplit(raw_path)
         path = split.path
         api_method = path[len("/api/") :] if path.startswith("/api/") else None
@@ -444,11 +533,7 @@ class FakeSlack:
         fault: _Fault | None = None
         with self._lock:
             if api_method is not None:
-                queued = self._faults.get(api_method)
-                if queued:
-                    fault = queued.popleft()
-                else:
-                    fault = self._forever_faults.get(api_method)
+                fault = self._pick_fault(api_method, token, received_at)
             delay = self._delays.get(api_method or "", 0.0)
             answer, label = self._answer(api_method, path, params, token, fault)
             self._requests.append(
@@ -462,11 +547,37 @@ class FakeSlack:
                     token=token,
                     received_at=received_at,
                     fault=label,
+                    key=_metadata_key(params),
                 )
             )
         if delay:
             self._stopping.wait(delay)
         return answer
+
+    def _pick_fault(self, api_method: str, token: str | None, now: float) -> _Fault | None:
+        """Return the failure this call gets, if any: a storm, then queued faults, then the rate limit."""
+        storm = self._storms.get(api_method)
+        if storm is not None and storm.start <= now < storm.end:
+            return _Fault(status=429, error=None, retry_after=storm.retry_after)
+        queued = self._faults.get(api_method)
+        if queued:
+            return queued.popleft()
+        fault = self._forever_faults.get(api_method)
+        if fault is not None:
+            return fault
+        budget = self._limits.get(api_method)
+        if budget is None:
+            return None
+        workspace = token or ""
+        bucket = self._buckets.get((api_method, workspace))
+        if bucket is None:
+            per_second, burst = budget
+            bucket = self._buckets[(api_method, workspace)] = _Bucket(per_second, burst, burst, now)
+        wait = bucket.take(now)
+        if wait == 0:
+            return None
+        # Slack's Retry-After is a whole number of seconds.
+        return _Fault(status=429, error=None, retry_after=max(1, math.ceil(wait)))
 
     def _answer(
         self,

@@ -430,3 +430,154 @@ def test_stop_releases_the_port_and_can_restart() -> None:
     with fake:
         assert WebClient(token=TOKEN, base_url=fake.base_url).auth_test()["ok"] is True
     assert first_port > 0
+
+
+class HandClock:
+    """Seconds that move only when the test says so."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def hand_clock() -> HandClock:
+    return HandClock()
+
+
+@pytest.fixture
+def timed_fake(hand_clock: HandClock) -> Iterator[FakeSlack]:
+    """A fake whose rate limits and storms follow the hand-moved clock."""
+    with FakeSlack(valid_tokens={TOKEN, "xoxb-other"}, clock=hand_clock) as slack:
+        yield slack
+
+
+def post(fake: FakeSlack, token: str = TOKEN, key: str = "k") -> tuple[int, str | None]:
+    """Post one tagged message and return the HTTP status and the Retry-After header."""
+    client = WebClient(token=token, base_url=fake.base_url)
+    metadata = {"event_type": "nudgebot_nudge", "event_payload": {"key": key}}
+    try:
+        response = client.chat_postMessage(channel="U111", text="hi", metadata=metadata)
+    except SlackApiError as error:
+        return error.response.status_code, error.response.headers.get("Retry-After")
+    return response.status_code, None
+
+
+def test_limit_allows_a_burst_then_answers_429_until_a_token_is_back(
+    timed_fake: FakeSlack, hand_clock: HandClock
+) -> None:
+    timed_fake.limit("chat.postMessage", per_second=2, burst=3)
+
+    burst = [post(timed_fake) for _ in range(3)]
+    refused = post(timed_fake)
+    hand_clock.now += 0.4
+    still_refused = post(timed_fake)
+    hand_clock.now += 0.1
+    allowed = post(timed_fake)
+    after = post(timed_fake)
+
+    assert burst == [(200, None)] * 3
+    assert refused == (429, "1")
+    assert still_refused == (429, "1")
+    assert allowed == (200, None)
+    assert after == (429, "1")
+    assert [c.fault for c in timed_fake.calls()] == [None] * 3 + ["ratelimited"] * 2 + [None, "ratelimited"]
+
+
+def test_limit_retry_after_is_whole_seconds_rounded_up(timed_fake: FakeSlack, hand_clock: HandClock) -> None:
+    timed_fake.limit("chat.postMessage", per_second=0.25, burst=1)
+
+    assert post(timed_fake) == (200, None)
+    assert post(timed_fake) == (429, "4")
+    hand_clock.now += 1.5
+    assert post(timed_fake) == (429, "3")
+    hand_clock.now += 2.5
+    assert post(timed_fake) == (200, None)
+
+
+def test_limit_is_per_workspace_token_and_per_method(timed_fake: FakeSlack) -> None:
+    timed_fake.limit("chat.postMessage", per_second=1, burst=1)
+
+    assert post(timed_fake, TOKEN) == (200, None)
+    assert post(timed_fake, "xoxb-other") == (200, None)
+    assert post(timed_fake, TOKEN) == (429, "1")
+    assert post(timed_fake, "xoxb-other") == (429, "1")
+    assert WebClient(token=TOKEN, base_url=timed_fake.base_url).auth_test()["ok"] is True
+
+
+def test_limit_zero_and_clear_faults_remove_the_limit(timed_fake: FakeSlack) -> None:
+    timed_fake.limit("chat.postMessage", per_second=1, burst=1)
+    post(timed_fake)
+    timed_fake.limit("chat.postMessage", per_second=0)
+    assert post(timed_fake) == (200, None)
+
+    timed_fake.limit("chat.postMessage", per_second=1, burst=1)
+    post(timed_fake)
+    timed_fake.clear_faults()
+    assert post(timed_fake) == (200, None)
+
+
+def test_limit_and_storm_arguments_are_checked(fake: FakeSlack) -> None:
+    with pytest.raises(ValueError, match="burst >= 1"):
+        fake.limit("chat.postMessage", per_second=1, burst=0)
+    with pytest.raises(ValueError, match="seconds > 0"):
+        fake.storm("chat.postMessage", seconds=0)
+
+
+def test_storm_refuses_everything_for_its_duration_then_lets_calls_through(
+    timed_fake: FakeSlack, hand_clock: HandClock
+) -> None:
+    timed_fake.storm("chat.postMessage", seconds=10, retry_after=2)
+
+    during = [post(timed_fake, token) for token in (TOKEN, "xoxb-other", TOKEN)]
+    hand_clock.now += 9.9
+    late = post(timed_fake)
+    hand_clock.now += 0.1
+    after = post(timed_fake)
+
+    assert during == [(429, "2")] * 3
+    assert late == (429, "2")
+    assert after == (200, None)
+    assert timed_fake.storm_window("chat.postMessage") == (1000.0, 1010.0)
+    assert timed_fake.storm_window("chat.update") is None
+    assert WebClient(token=TOKEN, base_url=timed_fake.base_url).auth_test()["ok"] is True
+
+
+def test_storm_takes_precedence_over_a_limit_and_spends_no_token(
+    timed_fake: FakeSlack, hand_clock: HandClock
+) -> None:
+    timed_fake.limit("chat.postMessage", per_second=1, burst=1)
+    timed_fake.storm("chat.postMessage", seconds=1)
+
+    assert post(timed_fake) == (429, "1")
+    hand_clock.now += 1
+    assert post(timed_fake) == (200, None)
+
+
+def test_keys_and_duplicates_count_only_accepted_calls(fake: FakeSlack, client: WebClient) -> None:
+    post(fake, key="1:visit:1:followup:first")
+    post(fake, key="1:visit:2:followup:first")
+    fake.fail("chat.postMessage", status=503)
+    post(fake, key="1:visit:2:followup:first")
+    post(fake, key="1:visit:1:followup:first")
+    post(fake, key="1:visit:1:followup:first")
+    client.chat_postMessage(channel="U111", text="untagged")
+
+    assert fake.keys() == [
+        "1:visit:1:followup:first",
+        "1:visit:2:followup:first",
+        "1:visit:1:followup:first",
+        "1:visit:1:followup:first",
+    ]
+    assert fake.duplicates() == {"1:visit:1:followup:first": 3}
+    assert [c.key for c in fake.calls("chat.postMessage")] == [
+        "1:visit:1:followup:first",
+        "1:visit:2:followup:first",
+        "1:visit:2:followup:first",
+        "1:visit:1:followup:first",
+        "1:visit:1:followup:first",
+        None,
+    ]
+    assert fake.keys("chat.update") == []
