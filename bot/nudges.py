@@ -54,7 +54,10 @@ def working_hours(technician: Technician, default_tz: ZoneInfo) -> WorkingHours:
     return WorkingHours(
         tz=zone,
         start=time(technician.work_start_minute // 60, technician.work_start_minute % 60),
-        end=time(technician.work_end_minute // 60, technician.work_end_minute % 60),
+        # "Until 24:00" is stored as 1440 minutes; a time of day stops at 23:59:59.999999.
+        end=time.max
+        if technician.work_end_minute >= 24 * 60
+        else time(technician.work_end_minute // 60, technician.work_end_minute % 60),
         days=frozenset(int(day) for day in technician.work_days if day.isdigit()),
         paused_until=technician.paused_until,
     )

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, distinct, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
 
@@ -46,6 +46,13 @@ class _Hours:
         self.default_tz = default_tz
         self.known: dict[int, WorkingHours] = {}
 
+    def load(self, technician_ids: set[int]) -> None:
+        """Fetch the hours of every technician not yet known, in one query rather than one each."""
+        missing = technician_ids - self.known.keys()
+        if missing:
+            for technician in self.session.scalars(select(Technician).where(Technician.id.in_(missing))):
+                self.known[technician.id] = nudges.working_hours(technician, self.default_tz)
+
     def of(self, technician_id: int) -> WorkingHours:
         hours = self.known.get(technician_id)
         if hours is None:
@@ -63,6 +70,8 @@ def _rows(
     hours: _Hours,
     now: datetime,
 ) -> list[dict[str, Any]]:
+    items = list(items)
+    hours.load({technician_id for item in items if (technician_id := recipient(item)) is not None})
     rows = []
     for item in items:
         technician_id = recipient(item)
@@ -121,17 +130,34 @@ def plan_promises(session: Session, hours: _Hours, now: datetime) -> list[dict[s
     return _rows(_all(session, query), lambda p: p.technician_id, nudges.promise_due, hours, now)
 
 
+def _cadences(session: Session) -> list[int]:
+    """The distinct check-in cadences, by a skip scan: one index probe per cadence, not a full scan."""
+    found = select(func.min(Client.checkin_cadence_days).label("days")).cte("cadences", recursive=True)
+    following = (
+        select(Client.checkin_cadence_days)
+        .where(Client.checkin_cadence_days > found.c.days)
+        .order_by(Client.checkin_cadence_days)
+        .limit(1)
+        .scalar_subquery()
+    )
+    found = found.union_all(select(following).where(found.c.days.is_not(None)))
+    return [days for days in session.scalars(select(found.c.days)) if days is not None]
+
+
 def plan_checkins(session: Session, hours: _Hours, now: datetime) -> list[dict[str, Any]]:
     """Clients whose check-in cadence has run out since their last touch."""
-    cadences = session.scalars(select(distinct(Client.checkin_cadence_days))).all()
     rows: list[dict[str, Any]] = []
-    for cadence in cadences:
-        # One query per cadence keeps the filter plain SQL on both databases.
-        last = func.coalesce(Client.last_touch_at, Client.created_at)
+    for cadence in _cadences(session):
+        # One query per cadence keeps the filter plain SQL on both databases; the last touch and the
+        # creation date are compared apart (not through coalesce) so that each can use its index.
+        cutoff = now - timedelta(days=cadence)
         query = select(Client).where(
             Client.checkin_cadence_days == cadence,
             Client.owner_id.is_not(None),
-            last <= now - timedelta(days=cadence),
+            or_(
+                and_(Client.last_touch_at.is_not(None), Client.last_touch_at <= cutoff),
+                and_(Client.last_touch_at.is_(None), Client.created_at <= cutoff),
+            ),
             or_(Client.checkin_snoozed_until.is_(None), Client.checkin_snoozed_until <= now),
         )
         rows += _rows(_all(session, query), lambda c: c.owner_id, nudges.checkin_due, hours, now)

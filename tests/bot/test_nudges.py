@@ -495,3 +495,19 @@ def test_call_rounds_count_real_working_hours_across_a_dst_weekend(
     due = nudges.call_due(appointment, hours(tz), utc_of_8am(monday, after) + timedelta(hours=1))
 
     assert due == Due("appointment:3", "call", "call-1", utc_of_8am(monday, after) + timedelta(hours=1))
+
+
+def test_working_until_midnight_is_read_as_the_end_of_the_day() -> None:
+    technician = Technician(
+        workspace_id=1,
+        slack_user_id="U1",
+        timezone="Europe/Berlin",
+        work_start_minute=0,
+        work_end_minute=24 * 60,
+        work_days="0123456",
+        created_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+
+    hours = nudges.working_hours(technician, ZoneInfo("UTC"))
+
+    assert hours.is_working(datetime(2026, 11, 28, 22, 59, tzinfo=UTC))  # 23:59 on a Saturday in Berlin
