@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -109,7 +110,18 @@ class Client(Base):
     """A company the team looks after, with its contact and check-in cadence."""
 
     __tablename__ = "clients"
-    __table_args__ = (UniqueConstraint("workspace_id", "match_key"),)
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "match_key"),
+        # The check-in planner's cut-off, one index per case (touched, never touched): migration 0003.
+        Index("ix_clients_cadence_last_touch", "checkin_cadence_days", "last_touch_at"),
+        Index(
+            "ix_clients_cadence_untouched",
+            "checkin_cadence_days",
+            "created_at",
+            postgresql_where=text("last_touch_at IS NULL"),
+            sqlite_where=text("last_touch_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
@@ -132,7 +144,16 @@ class Visit(Base):
     """A visit logged by a technician, and whether its summary e-mail has gone to the client."""
 
     __tablename__ = "visits"
-    __table_args__ = (Index(None, "technician_id", "followup_sent_at"),)
+    __table_args__ = (
+        Index(None, "technician_id", "followup_sent_at"),
+        # Only follow-ups not yet sent, for the planner: migration 0003.
+        Index(
+            "ix_visits_followup_open",
+            "visited_at",
+            postgresql_where=text("followup_sent_at IS NULL"),
+            sqlite_where=text("followup_sent_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
@@ -173,7 +194,17 @@ class Appointment(Base):
     """A planned visit with an arrival window; a cancelled one waits for a phone call to the client."""
 
     __tablename__ = "appointments"
-    __table_args__ = (Index(None, "client_id", "status", "window_start"),)
+    __table_args__ = (
+        Index(None, "client_id", "status", "window_start"),
+        # Open call tasks and today's appointments, for the planners: migration 0003.
+        Index(
+            "ix_appointments_call_open",
+            "technician_id",
+            postgresql_where=text("status = 'cancelled' AND call_logged_at IS NULL"),
+            sqlite_where=text("status = 'cancelled' AND call_logged_at IS NULL"),
+        ),
+        Index("ix_appointments_status_window_start", "status", "window_start"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
@@ -197,7 +228,16 @@ class Promise(Base):
     """Something a technician told a client they would do, by a due date."""
 
     __tablename__ = "promises"
-    __table_args__ = (Index(None, "technician_id", "done_at", "due_at"),)
+    __table_args__ = (
+        Index(None, "technician_id", "done_at", "due_at"),
+        # Only promises not yet kept, for the planner: migration 0003.
+        Index(
+            "ix_promises_open",
+            "due_at",
+            postgresql_where=text("done_at IS NULL"),
+            sqlite_where=text("done_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
