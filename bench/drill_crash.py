@@ -390,6 +390,15 @@ class CrashResult:
         return complete and self.lost == 0 and self.duplicates <= self.kills and not self.errors
 
 
+def _plan_due_now(database_url: str, reminders: int) -> None:
+    """Seed `reminders` follow-ups due now and plan them once, as the drills start from."""
+    now = datetime.now(UTC)
+    with drill_services(database_url) as services:
+        seed_due(services.sessions, now=now, visits=reminders)
+        with services.sessions.begin() as session:
+            plan(session, now=now, default_tz=UTC_ZONE)
+
+
 def run_crash_drill(
     database_url: str,
     *,
@@ -406,11 +415,7 @@ def run_crash_drill(
     backend = make_url(normalize_url(database_url)).get_backend_name()
     result = CrashResult(db=backend, reminders=reminders, senders=senders)
     rng = random.Random(seed)
-    now = datetime.now(UTC)
-    with drill_services(database_url) as services:
-        seed_due(services.sessions, now=now, visits=reminders)
-        with services.sessions.begin() as session:
-            plan(session, now=now, default_tz=UTC_ZONE)
+    _plan_due_now(database_url, reminders)
     outbox = Outbox(database_url)
     with (
         FakeSlack(valid_tokens={TOKEN}) as fake,
@@ -594,11 +599,7 @@ def run_storm_drill(
     result = StormResult(
         db=backend, reminders=reminders, senders=senders, storm_s=storm_s, retry_after=retry_after
     )
-    now = datetime.now(UTC)
-    with drill_services(database_url) as services:
-        seed_due(services.sessions, now=now, visits=reminders)
-        with services.sessions.begin() as session:
-            plan(session, now=now, default_tz=UTC_ZONE)
+    _plan_due_now(database_url, reminders)
     outbox = Outbox(database_url)
     with (
         FakeSlack(valid_tokens={TOKEN}) as fake,

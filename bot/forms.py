@@ -7,7 +7,7 @@ from bot.clients import similar
 from bot.context import Context
 from bot.grammar import commands as grammar
 from bot.grammar.durations import parse_duration
-from bot.grammar.when import end_of_day, parse_day_or_moment
+from bot.grammar.when import parse_day_or_moment
 from bot.grammar.words import match_key, tidy_name
 from bot.replies import Checkbox, Form, FormField, FormOutcome
 from storage import repositories as repo
@@ -109,7 +109,7 @@ def submit_promise(ctx: Context, values: dict[str, str], ticked: frozenset[str])
     if when is None:
         errors["due"] = "When is it due? For example: Friday, tomorrow 5pm or 2026-12-03"
     else:
-        due = when.at if when.has_time else end_of_day(when.at.date(), ctx.tz)
+        due = when.due()
         if due < ctx.now:
             errors["due"] = "That date is already past. When will you do it?"
     client = None if errors else _client(ctx, values.get("client", ""), NEW_CLIENT in ticked, errors)

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 
 from bot.grammar.durations import parse_duration
 from bot.grammar.when import (
+    When,
     WhenError,
-    end_of_day,
     parse_day_or_moment,
     parse_hours,
     parse_window,
@@ -593,7 +593,7 @@ def _due(text: str, words: list[Word], now: datetime, tz: ZoneInfo) -> tuple[int
 
 
 def _check_due(at: datetime, has_time: bool, now: datetime, tz: ZoneInfo, example: str) -> datetime:
-    due = at if has_time else end_of_day(at.date(), tz)
+    due = When(at, has_time).due()
     if due < now:
         raise _Refusal("That date is already past. When will you do it?", example)
     return due

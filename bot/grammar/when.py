@@ -65,6 +65,10 @@ class When:
     at: datetime
     has_time: bool
 
+    def due(self) -> datetime:
+        """The instant a due date means: the time given, or the end of that day ("by Friday")."""
+        return self.at if self.has_time else end_of_day(self.at.date(), self.at.tzinfo)  # type: ignore[arg-type]
+
 
 @dataclass(frozen=True)
 class Window:
