@@ -22,6 +22,8 @@ class Context:
     tz: ZoneInfo
     tz_known: bool
     now: datetime
+    # True for the configured managers (MANAGER_IDS): they may see team data.
+    is_manager: bool = False
     # Clients the command text could name, loaded once by match key.
     clients: dict[str, Client] = field(default_factory=dict)
 

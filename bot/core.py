@@ -13,13 +13,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session
 
-from bot import forms, listing, nudge_actions, preferences, promises, visits
+from bot import digest, forms, listing, nudge_actions, preferences, promises, report, visits
 from bot.clients import CHOOSE, resolve, unresolved
 from bot.context import Context, Refused
 from bot.grammar import commands as grammar
 from bot.help import usage
 from bot.people import Actor, Invocation, Press, Profile, Submission
-from bot.replies import Form, FormOutcome, Reply, Section, error
+from bot.replies import Form, FormOutcome, Header, Reply, Section, error
 from bot.services import Services
 from storage import repositories as repo
 from storage.models import Client, Technician
@@ -68,6 +68,7 @@ _NAMING_A_CLIENT: dict[type, tuple[bool, str, Callable[[Context, Any, Client], R
     grammar.ListOpen: (False, grammar.LIST_EXAMPLE, _list_for),
     grammar.AddPromise: (True, grammar.PROMISE_EXAMPLE, promises.add),
     grammar.SetCadence: (False, grammar.CADENCE_EXAMPLE, preferences.set_cadence),
+    grammar.ClientReport: (False, grammar.REPORT_EXAMPLE, report.client_report),
 }
 
 
@@ -112,6 +113,7 @@ class Core:
                 tz=zone or self.default_tz,
                 tz_known=zone is not None,
                 now=now,
+                is_manager=actor.user in self.services.settings.managers,
             )
 
     def _run(
@@ -152,6 +154,7 @@ class Core:
             "contact": '/visit contact "Acme Dental" Jane Roe jane@acme.example +1 555 0100',
             "promise": '/promise "Acme Dental" send the revised quote by Friday',
             "cadence": grammar.CADENCE_EXAMPLE,
+            "report": grammar.REPORT_EXAMPLE,
         }
         return unresolved(
             ctx,
@@ -201,6 +204,8 @@ class Core:
                 return preferences.set_hours(ctx, parsed)
             case grammar.ShowHours():
                 return preferences.show_hours(ctx)
+            case grammar.ShowDigest():
+                return digest.on_demand(ctx)
         may_create, example, act = _NAMING_A_CLIENT[type(parsed)]
         ref = parsed.client
         assert ref is not None  # ListOpen without a client was answered above
@@ -248,7 +253,8 @@ class Core:
     def home(self, actor: Actor) -> Reply:
         """What the technician has open, for App Home."""
         reply, refusal, _ = self._run(actor, None, lambda ctx: listing.list_open(ctx, None))
-        return refusal or reply or ALREADY_DONE
+        shown = refusal or reply or ALREADY_DONE
+        return Reply(summary=shown.summary, blocks=(Header("What's open"), *shown.blocks), tone=shown.tone)
 
     def form(self, command: str) -> Form:
         """The form shown for a command typed without text."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.replies import Reply
+from bot.replies import Attachment, Reply
 
 
 @dataclass(frozen=True)
@@ -41,8 +41,16 @@ class TemporaryFailure(Exception):
 
 
 class Notifier(Protocol):
-    """Delivers a reply to a person; raises one of the three failures above."""
+    """Delivers replies to people and channels; every method raises one of the three failures above."""
 
     def send(self, *, recipient: str, reply: Reply, key: str) -> Delivered:
-        """Send `reply` to `recipient`; `key` identifies the nudge, for spotting duplicates."""
+        """Send `reply` to `recipient` directly; `key` identifies the nudge, for spotting duplicates."""
+        ...
+
+    def post(self, *, channel: str, reply: Reply, key: str, thread: str | None = None) -> Delivered:
+        """Post `reply` in a channel (or a person's DM, by their user id), in `thread` when given."""
+        ...
+
+    def upload(self, *, channel: str, file: Attachment, thread: str | None = None) -> None:
+        """Share a file in a channel (or a person's DM, by their user id), in `thread` when given."""
         ...

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,8 @@ class Submission:
     values: dict[str, str]
     ticked: frozenset[str]
     request_key: str | None = None
+    # For `Choices` fields: the values ticked, by field id.
+    chosen: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

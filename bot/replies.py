@@ -57,17 +57,35 @@ class Note:
     text: str
 
 
-Block = Section | Preformatted | Actions | Note
+@dataclass(frozen=True)
+class Header:
+    """A heading over a part of a long view (App Home)."""
+
+    text: str
+
+
+Block = Section | Preformatted | Actions | Note | Header
 Tone = Literal["ok", "error", "question", "info"]
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file that comes with a reply (a report to download, a chart); the adapter shares it privately."""
+
+    filename: str
+    title: str
+    content: bytes
+    mimetype: str = "text/plain"
+
+
+@dataclass(frozen=True)
 class Reply:
-    """What the technician sees: a one-line summary (for notifications) and the blocks."""
+    """What the technician sees: a one-line summary (for notifications), the blocks, and any files."""
 
     summary: str
     blocks: tuple[Block, ...] = ()
     tone: Tone = "ok"
+    files: tuple[Attachment, ...] = ()
 
 
 def error(message: str, example: str | None = None) -> Reply:
@@ -99,13 +117,24 @@ class Checkbox:
 
 
 @dataclass(frozen=True)
+class Choices:
+    """Several tick boxes under one label; `options` are (value, label) pairs, `chosen` the ticked values."""
+
+    id: str
+    label: str
+    options: tuple[tuple[str, str], ...]
+    chosen: frozenset[str] = frozenset()
+    optional: bool = True
+
+
+@dataclass(frozen=True)
 class Form:
     """A form the adapter shows (a Slack modal); `kind` names it when it comes back."""
 
     kind: str
     title: str
     submit: str
-    fields: tuple[FormField | Checkbox, ...]
+    fields: tuple[FormField | Checkbox | Choices, ...]
     intro: str = ""
 
 

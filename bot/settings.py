@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from datetime import time
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -32,6 +35,12 @@ class Settings(BaseSettings):
     port: int = Field(default=3000, ge=0, le=65535)
     host: str = "0.0.0.0"
     digest_channel: str | None = None
+    # When the weekly managers' digest is posted: a weekday and a time, in DIGEST_TIMEZONE
+    # (DEFAULT_TIMEZONE when unset). See README, "The managers' digest".
+    digest_schedule: str = "mon 09:00"
+    digest_timezone: str | None = None
+    # Slack user ids of the managers (comma-separated): they see team data and may ask for the digest.
+    manager_ids: str = ""
     run_jobs: bool = True
     auto_migrate: bool = True
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
@@ -70,13 +79,42 @@ class Settings(BaseSettings):
     @field_validator("default_timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+        return _zone_name(value)
 
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as error:
-            raise ValueError(f"unknown time zone {value!r}; use an IANA name like Europe/Berlin") from error
+    @field_validator("digest_timezone")
+    @classmethod
+    def _known_or_unset_zone(cls, value: str | None) -> str | None:
+        # Left empty in .env, it means "the default zone".
+        return _zone_name(value) if value and value.strip() else None
+
+    @field_validator("digest_schedule")
+    @classmethod
+    def _weekly(cls, value: str) -> str:
+        parse_schedule(value)
         return value
+
+    @field_validator("manager_ids")
+    @classmethod
+    def _user_ids(cls, value: str) -> str:
+        for user in _split_ids(value):
+            if not _USER_ID.match(user):
+                raise ValueError(f"{user!r} is not a Slack user id; use ids like U012AB3CD, comma-separated")
+        return value
+
+    @property
+    def managers(self) -> frozenset[str]:
+        """The managers' user ids."""
+        return frozenset(_split_ids(self.manager_ids))
+
+    @property
+    def digest_zone(self) -> str:
+        """The zone the digest schedule is read in."""
+        return self.digest_timezone or self.default_timezone
+
+    @property
+    def digest_at(self) -> tuple[int, time]:
+        """The digest's weekday (0 = Monday) and local time."""
+        return parse_schedule(self.digest_schedule)
 
     def require_slack(self) -> tuple[str, str]:
         """The bot token and signing secret, or a one-line `SettingsError` naming what is missing."""
@@ -94,6 +132,34 @@ class Settings(BaseSettings):
     def socket_mode(self) -> bool:
         """True when Slack Socket Mode is configured instead of HTTP."""
         return self.slack_app_token is not None and bool(self.slack_app_token.get_secret_value())
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_SCHEDULE = re.compile(r"^\s*([a-z]{3})[a-z]*\s+(\d{1,2}):(\d{2})\s*$", re.IGNORECASE)
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+
+
+def _zone_name(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ValueError(f"unknown time zone {value!r}; use an IANA name like Europe/Berlin") from error
+    return value
+
+
+def _split_ids(value: str) -> list[str]:
+    return [part.strip() for part in value.replace(" ", ",").split(",") if part.strip()]
+
+
+def parse_schedule(value: str) -> tuple[int, time]:
+    """`mon 09:00` → (0, 09:00); a ValueError with an example otherwise."""
+    match = _SCHEDULE.match(value)
+    day = match[1].lower() if match else ""
+    if match is None or day not in WEEKDAYS or int(match[2]) > 23 or int(match[3]) > 59:
+        raise ValueError(
+            f"{value!r} is not a weekly time; use a weekday and a 24-hour time, like 'mon 09:00'"
+        )
+    return WEEKDAYS.index(day), time(int(match[2]), int(match[3]))
 
 
 class SettingsError(Exception):

@@ -104,6 +104,10 @@ class Technician(Base):
     work_days: Mapped[str] = mapped_column(String(7), default="01234", server_default="01234")
     # No nudges before this local date (a vacation).
     paused_until: Mapped[date | None] = mapped_column(Date)
+    # A zone the technician chose on App Home; it wins over the one from their chat profile.
+    timezone_override: Mapped[str | None] = mapped_column(String(64))
+    # Kinds of nudge the technician turned off, comma-separated ("checkin,appointment").
+    muted_kinds: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
 
 class Client(Base):
@@ -276,7 +280,8 @@ class Nudge(Base):
 
     `subject` names what it is about ("visit:12", "appointment:3", "promise:7", "client:5"); `period`
     names the occurrence ("first", "2026-11-24", "call-2"), so planning the same instant twice, from
-    two processes or after a restart inserts nothing new.
+    two processes or after a restart inserts nothing new. A managers' digest is a row too (kind
+    "digest", no technician), posted to `channel` in several parts; `parts_sent` says how far it got.
     """
 
     __tablename__ = "nudges"
@@ -287,7 +292,7 @@ class Nudge(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
-    technician_id: Mapped[int] = mapped_column(ForeignKey("technicians.id", ondelete="CASCADE"))
+    technician_id: Mapped[int | None] = mapped_column(ForeignKey("technicians.id", ondelete="CASCADE"))
     subject: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(32))
     period: Mapped[str] = mapped_column(String(64))
@@ -304,9 +309,10 @@ class Nudge(Base):
     channel: Mapped[str | None] = mapped_column(String(32))
     message_ts: Mapped[str | None] = mapped_column(String(32))
     last_error: Mapped[str | None] = mapped_column(Text)
+    parts_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
-    technician: Mapped[Technician] = relationship()
+    technician: Mapped[Technician | None] = relationship()
 
 
 class RateGate(Base):

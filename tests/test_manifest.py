@@ -43,6 +43,10 @@ def test_the_bot_scopes_are_exactly_those_the_code_calls_for() -> None:
         used.add("chat:write")
     if "users_info" in source:
         used.add("users:read")
+    if "files_upload_v2" in source:
+        used.add("files:write")
+    if "conversations_open" in source:
+        used.add("im:write")
 
     assert set(manifest()["oauth_config"]["scopes"]["bot"]) == used
 

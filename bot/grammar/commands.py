@@ -15,6 +15,7 @@ from bot.grammar.when import (
     WhenError,
     parse_day_or_moment,
     parse_hours,
+    parse_month,
     parse_window,
 )
 from bot.grammar.words import (
@@ -44,6 +45,8 @@ CADENCE_EXAMPLE = "/visit cadence Acme Dental 14"
 PAUSE_EXAMPLE = "/visit pause until Monday"
 RESUME_EXAMPLE = "/visit resume"
 HOURS_EXAMPLE = "/visit hours 7:30-16 mon-fri"
+REPORT_EXAMPLE = "/visit report Acme Dental November"
+DIGEST_EXAMPLE = "/visit digest"
 
 VISIT_ACTIONS = (
     "log",
@@ -57,9 +60,11 @@ VISIT_ACTIONS = (
     "pause",
     "resume",
     "hours",
+    "report",
+    "digest",
 )
-# Settings words added after clients were named freely: an existing client named like one still logs.
-SETTINGS_ACTIONS = frozenset({"cadence", "pause", "resume", "hours"})
+# Words added after clients were named freely: an existing client named like one still logs.
+SETTINGS_ACTIONS = frozenset({"cadence", "pause", "resume", "hours", "report", "digest"})
 MAX_CADENCE_DAYS = 365
 MAX_PAUSE_DAYS = 365
 PROMISE_ACTIONS = ("done", "move", "list", "help")
@@ -202,6 +207,20 @@ class ShowHours:
 
 
 @dataclass(frozen=True)
+class ClientReport:
+    """`/visit report Acme Dental November`: the client's month, to e-mail them; `month` is its first day,
+    None for the current month."""
+
+    client: ClientRef
+    month: date | None
+
+
+@dataclass(frozen=True)
+class ShowDigest:
+    """`/visit digest`: a manager asks for the team digest now."""
+
+
+@dataclass(frozen=True)
 class Help:
     """`/visit help` or `/promise help`."""
 
@@ -252,6 +271,8 @@ VisitCommand = (
     | ResumeNudges
     | SetHours
     | ShowHours
+    | ClientReport
+    | ShowDigest
 )
 PromiseCommand = AddPromise | PromiseDone | MovePromise | ListPromises | Help
 Parsed = VisitCommand | PromiseCommand | NeedClient | ParseError
@@ -519,9 +540,45 @@ def _hours(text: str, words: list[Word]) -> SetHours | ShowHours:
     return SetHours(start=hours.start, end=hours.end, days=hours.days)
 
 
+def _report(
+    text: str, words: list[Word], known: Collection[str], now: datetime, tz: ZoneInfo
+) -> ClientReport | NeedClient:
+    if not words:
+        raise _Refusal("Which client's report?", REPORT_EXAMPLE)
+    whole = _known_client(words, known)
+    if whole is not None and whole[1] == len(words):
+        return ClientReport(client=whole[0], month=None)
+    today = now.astimezone(tz).date()
+    month = None
+    named = words
+    # The month comes last, in one or two words ("2026-11", "November", "Nov 2026", "last month").
+    for size in (2, 1):
+        if len(words) > size and not any(word.quoted for word in words[-size:]):
+            month = parse_month(_rest(text, words, len(words) - size), today=today)
+            if month is not None:
+                named = words[:-size]
+                break
+    if month is None and len(words) > 1:
+        tail = _rest(text, words, len(words) - 1)
+        if re.match(r"^\d{4}-\d{1,2}$", tail) or tail.lower() in {"month"}:
+            raise _Refusal(f"I can't tell which month “{tail}” is.", REPORT_EXAMPLE)
+    if month is not None and month > today:
+        raise _Refusal("That month hasn't begun yet; pick this month or an earlier one.", REPORT_EXAMPLE)
+    found = _known_client(named, known)
+    if found is None or found[1] != len(named):
+        return _need_client("report", named)
+    return ClientReport(client=found[0], month=month)
+
+
 def _settings(
     action: str, text: str, words: list[Word], known: Collection[str], now: datetime, tz: ZoneInfo
 ) -> VisitCommand | NeedClient:
+    if action == "report":
+        return _report(text, words, known, now, tz)
+    if action == "digest":
+        if words:
+            raise _Refusal("“digest” needs nothing after it: it covers the last 7 days.", DIGEST_EXAMPLE)
+        return ShowDigest()
     if action == "cadence":
         return _cadence(words, known)
     if action == "pause":

@@ -308,3 +308,56 @@ def parse_hours(phrase: str) -> Hours:
     start, end = _working_range(match)
     rest = phrase[match.end() :].strip(" ,")
     return Hours(start=start, end=end, days=parse_weekdays(rest) if rest else None)
+
+
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_ISO_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
+_NAMED_MONTH = re.compile(r"^([a-z]{3,9})\.?(?:\s+(\d{4}))?$")
+
+
+def _month_before(day: date) -> date:
+    return (day.replace(day=1) - timedelta(days=1)).replace(day=1)
+
+
+def parse_month(phrase: str, *, today: date) -> date | None:
+    """The first day of the month a phrase names: `2026-11`, `November`, `nov 2026`, `last month`.
+
+    A month named without a year is the latest one that has begun (in January, "December" is last
+    year's); None when the phrase is not a month.
+    """
+    text = " ".join(phrase.lower().split())
+    this_month = today.replace(day=1)
+    if text in {"this month", "current month"}:
+        return this_month
+    if text in {"last month", "previous month"}:
+        return _month_before(this_month)
+    iso = _ISO_MONTH.match(text)
+    if iso is not None:
+        year, month = int(iso[1]), int(iso[2])
+        return date(year, month, 1) if 1 <= month <= 12 and year >= 1900 else None
+    named = _NAMED_MONTH.match(text)
+    if named is None or named[1][:3] not in _MONTHS:
+        return None
+    if len(named[1]) > 3 and not _MONTH_NAMES[_MONTHS.index(named[1][:3])].startswith(named[1]):
+        return None
+    month = _MONTHS.index(named[1][:3]) + 1
+    if named[2] is not None:
+        return date(int(named[2]), month, 1)
+    year = today.year if month <= today.month else today.year - 1
+    return date(year, month, 1)
+
+
+_MONTH_NAMES = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 
 from bot.notify import Delivered, PermanentFailure, RateLimited, TemporaryFailure
-from bot.replies import Reply
+from bot.replies import Attachment, Reply
 from handlers.slack import render
 
 logger = logging.getLogger(__name__)
@@ -29,6 +31,7 @@ PERMANENT = {
     "cannot_dm_bot",
     "msg_too_long",
     "invalid_blocks",
+    "file_upload_size_restricted",
 }
 
 
@@ -41,24 +44,53 @@ class SlackNotifier:
 
     def send(self, *, recipient: str, reply: Reply, key: str) -> Delivered:
         """Post the reply to the user's DM with Nudgebot."""
-        try:
+        return self.post(channel=recipient, reply=reply, key=key)
+
+    def post(self, *, channel: str, reply: Reply, key: str, thread: str | None = None) -> Delivered:
+        """Post the reply in a channel, or a user's DM when `channel` is a user id; in `thread` if given."""
+        with _translated_failures():
             response = self.client.chat_postMessage(
-                channel=recipient,
+                channel=channel,
+                thread_ts=thread,
                 metadata={"event_type": "nudgebot_nudge", "event_payload": {"key": key}},
                 **render.build_message(reply),
             )
-        except SlackApiError as failure:
-            status = failure.response.status_code
-            error = str(failure.response.get("error") or f"http_{status}")
-            if status == 429:
-                retry_after = failure.response.headers.get("Retry-After") or failure.response.headers.get(
-                    "retry-after"
-                )
-                raise RateLimited(float(retry_after or 1)) from None
-            if error in PERMANENT:
-                raise PermanentFailure(error) from None
-            raise TemporaryFailure(error) from None
-        except OSError as failure:
-            # Refused, reset or timed out: the message may or may not have arrived.
-            raise TemporaryFailure(f"network: {type(failure).__name__}") from None
-        return Delivered(channel=str(response.get("channel", recipient)), ts=str(response.get("ts", "")))
+        return Delivered(channel=str(response.get("channel", channel)), ts=str(response.get("ts", "")))
+
+    def upload(self, *, channel: str, file: Attachment, thread: str | None = None) -> None:
+        """Share a file through files.getUploadURLExternal / files.completeUploadExternal."""
+        with _translated_failures():
+            if channel.startswith(("U", "W")):
+                # Files are shared into a conversation, so a user's DM is opened (found) first.
+                opened = self.client.conversations_open(users=channel)
+                channel = str(opened["channel"]["id"])
+            self.client.files_upload_v2(
+                channel=channel,
+                thread_ts=thread,
+                content=file.content,
+                filename=file.filename,
+                title=file.title,
+            )
+
+
+@contextmanager
+def _translated_failures() -> Iterator[None]:
+    """Slack's errors as the Notifier's three failures."""
+    try:
+        yield
+    except SlackApiError as failure:
+        status = failure.response.status_code
+        error = str(failure.response.get("error") or f"http_{status}")
+        if status == 429:
+            headers = failure.response.headers
+            retry_after = headers.get("Retry-After") or headers.get("retry-after")
+            raise RateLimited(float(retry_after or 1)) from None
+        if error in PERMANENT:
+            raise PermanentFailure(error) from None
+        raise TemporaryFailure(error) from None
+    except SlackRequestError as failure:
+        # The file itself did not reach Slack's upload URL; nothing was shared.
+        raise TemporaryFailure(f"upload: {failure}"[:200]) from None
+    except OSError as failure:
+        # Refused, reset or timed out: the message may or may not have arrived.
+        raise TemporaryFailure(f"network: {type(failure).__name__}") from None

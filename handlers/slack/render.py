@@ -6,13 +6,28 @@ import json
 import re
 from typing import Any
 
-from bot.replies import Actions, Block, Button, Checkbox, Form, Note, Preformatted, Reply, Section
+from bot.replies import (
+    Actions,
+    Block,
+    Button,
+    Checkbox,
+    Choices,
+    Form,
+    Header,
+    Note,
+    Preformatted,
+    Reply,
+    Section,
+)
 
 MAX_BLOCKS = 50
 MAX_SECTION = 3000
 MAX_BUTTON_LABEL = 75
 MAX_BUTTON_VALUE = 2000
 MAX_TITLE = 24
+MAX_HEADER = 150
+MAX_HOME_BLOCKS = 100
+MAX_OPTIONS = 10
 # Slack wants action ids unique within a block; "#n" keeps them apart and is dropped on the way back.
 ACTION_SEPARATOR = "#"
 
@@ -82,6 +97,8 @@ def build_block(block: Block) -> SlackBlock:
             return {"type": "actions", "elements": [build_button(b, i) for i, b in enumerate(buttons[:25])]}
         case Note(text):
             return {"type": "context", "elements": [mrkdwn(escape(text))]}
+        case Header(text):
+            return {"type": "header", "text": plain(text, MAX_HEADER)}
     raise AssertionError(f"unknown block {block!r}")
 
 
@@ -104,6 +121,9 @@ def build_modal(form: Form, *, private_metadata: dict[str, str]) -> dict[str, An
     if form.intro:
         blocks.append({"type": "context", "elements": [mrkdwn(escape(form.intro))]})
     for field in form.fields:
+        if isinstance(field, Choices):
+            blocks.append(_choices(field))
+            continue
         if isinstance(field, Checkbox):
             blocks.append(
                 {
@@ -148,12 +168,27 @@ def build_modal(form: Form, *, private_metadata: dict[str, str]) -> dict[str, An
     }
 
 
-def build_home(reply: Reply) -> dict[str, Any]:
-    """An App Home view from a reply (Home tabs allow up to 100 blocks)."""
+def _choices(field: Choices) -> SlackBlock:
+    options = [
+        {"text": plain(label, MAX_BUTTON_LABEL), "value": value}
+        for value, label in field.options[:MAX_OPTIONS]
+    ]
+    element: dict[str, Any] = {"type": "checkboxes", "action_id": field.id, "options": options}
+    initial = [option for option in options if option["value"] in field.chosen]
+    if initial:
+        element["initial_options"] = initial
     return {
-        "type": "home",
-        "blocks": [
-            {"type": "header", "text": plain("What's open", 150)},
-            *[build_block(block) for block in reply.blocks][:99],
-        ],
+        "type": "input",
+        "block_id": field.id,
+        "optional": field.optional,
+        "label": plain(field.label, 2000),
+        "element": element,
     }
+
+
+def build_home(reply: Reply) -> dict[str, Any]:
+    """An App Home view from a reply, cut to the Home tab's 100 blocks with a note saying so."""
+    blocks = [build_block(block) for block in reply.blocks]
+    if len(blocks) > MAX_HOME_BLOCKS:
+        blocks = [*blocks[: MAX_HOME_BLOCKS - 1], build_block(Note("…more than fits here: /visit list"))]
+    return {"type": "home", "blocks": blocks}

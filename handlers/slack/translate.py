@@ -68,11 +68,14 @@ def submission(body: dict[str, Any]) -> Submission:
     view = body.get("view") or {}
     values: dict[str, str] = {}
     ticked: set[str] = set()
+    chosen: dict[str, frozenset[str]] = {}
     for block_id, elements in (view.get("state", {}).get("values") or {}).items():
         for element in elements.values():
             if element.get("type") == "checkboxes":
-                if element.get("selected_options"):
+                selected = element.get("selected_options") or []
+                if selected:
                     ticked.add(block_id)
+                chosen[block_id] = frozenset(str(option.get("value", "")) for option in selected)
             else:
                 values[block_id] = str(element.get("value") or "")
     view_id = view.get("id")
@@ -82,4 +85,5 @@ def submission(body: dict[str, Any]) -> Submission:
         values=values,
         ticked=frozenset(ticked),
         request_key=f"view:{view_id}" if view_id else None,
+        chosen=chosen,
     )

@@ -61,6 +61,18 @@ class RecordedRequest:
 
 
 @dataclass(frozen=True)
+class SharedFile:
+    """A file uploaded through files.getUploadURLExternal and shared by files.completeUploadExternal."""
+
+    file_id: str
+    filename: str
+    title: str
+    content: bytes
+    channel: str | None
+    thread_ts: str | None
+
+
+@dataclass(frozen=True)
 class _Fault:
     """A queued failure for one API method."""
 
@@ -276,6 +288,10 @@ class FakeSlack:
         self._storms: dict[str, _Storm] = {}
         self._ts_counter = 0
         self._view_counter = 0
+        # Files: what getUploadURLExternal promised, what was posted to each upload URL, what was shared.
+        self._file_counter = 0
+        self._pending_files: dict[str, dict[str, Any]] = {}
+        self._shared_files: list[SharedFile] = []
         # Stamps requests and drives rate limits and storms; tests may pass a clock they move by hand.
         self.clock = clock
         self._stopping = threading.Event()
@@ -478,6 +494,20 @@ class FakeSlack:
         """Return each key accepted more than once, with how many times it was accepted."""
         return {key: count for key, count in Counter(self.keys(api_method)).items() if count > 1}
 
+    def shared_files(self) -> list[SharedFile]:
+        """Return the files shared so far (uploaded and completed), in order."""
+        with self._lock:
+            return list(self._shared_files)
+
+    def wait_for_files(self, count: int = 1, timeout: float = 5.0) -> list[SharedFile]:
+        """Wait until `count` files were shared."""
+        deadline = time.monotonic() + timeout
+        while len(found := self.shared_files()) < count and time.monotonic() < deadline:
+            time.sleep(_POLL_INTERVAL)
+        if len(found) < count:
+            raise AssertionError(f"expected {count} shared file(s) within {timeout}s, got {len(found)}")
+        return found
+
     def responses(self, name: str | None = None) -> list[RecordedRequest]:
         """Return the posts to response URLs, optionally only those for `name`, in arrival order."""
         with self._lock:
@@ -524,10 +554,14 @@ class FakeSlack:
         split = urlsplit(raw_path)
         path = split.path
         api_method = path[len("/api/") :] if path.startswith("/api/") else None
-        try:
-            params = _parse_params(split.query, headers.get("content-type", ""), body)
-        except (ValueError, UnicodeDecodeError):
-            params = {}
+        if path.startswith("/upload/"):
+            # An upload URL takes the file's bytes as they are, whatever the content type says.
+            params: dict[str, Any] = {"_raw": body}
+        else:
+            try:
+                params = _parse_params(split.query, headers.get("content-type", ""), body)
+            except (ValueError, UnicodeDecodeError):
+                params = {}
         token = _token_of(headers, params)
 
         fault: _Fault | None = None
@@ -590,6 +624,8 @@ class FakeSlack:
         """Return the answer and its fault label; the caller holds the lock."""
         if path.startswith("/respond/"):
             return _Answer(200, {"ok": True}), None
+        if path.startswith("/upload/"):
+            return self._receive_upload(path[len("/upload/") :], params), None
         if api_method is None:
             return _Answer(404, {"ok": False, "error": "unknown_path"}), "unknown_path"
         if fault is not None:
@@ -638,10 +674,68 @@ class FakeSlack:
             return {"ok": True, "message_ts": self._next_ts()}
         if api_method in _VIEW_METHODS:
             return {"ok": True, "view": self._view(params)}
+        if api_method == "files.getUploadURLExternal":
+            return self._upload_url(params)
+        if api_method == "files.completeUploadExternal":
+            return self._complete_upload(params)
         if api_method == "conversations.open":
             users = str(params.get("users", "")).split(",")[0]
             return {"ok": True, "channel": {"id": "D" + users}}
         return {"ok": True}
+
+    def _upload_url(self, params: dict[str, Any]) -> dict[str, Any]:
+        filename, length = params.get("filename"), str(params.get("length", ""))
+        if not filename or not length.isdigit():
+            return {"ok": False, "error": "invalid_arguments"}
+        self._file_counter += 1
+        file_id = f"F{self._file_counter:09d}"
+        self._pending_files[file_id] = {"filename": str(filename), "length": int(length), "content": None}
+        return {
+            "ok": True,
+            "file_id": file_id,
+            "upload_url": f"http://127.0.0.1:{self.port}/upload/{file_id}",
+        }
+
+    def _receive_upload(self, file_id: str, params: dict[str, Any]) -> _Answer:
+        pending = self._pending_files.get(file_id)
+        if pending is None:
+            return _Answer(404, text="unknown upload")
+        pending["content"] = params.get("_raw", b"")
+        return _Answer(200, text=f"OK - {len(pending['content'])}")
+
+    def _complete_upload(self, params: dict[str, Any]) -> dict[str, Any]:
+        files = params.get("files")
+        if isinstance(files, str):
+            try:
+                files = json.loads(files)
+            except json.JSONDecodeError:
+                files = None
+        if not isinstance(files, list) or not files:
+            return {"ok": False, "error": "invalid_arguments"}
+        shared = []
+        for entry in files:
+            file_id = str(entry.get("id", ""))
+            pending = self._pending_files.get(file_id)
+            if pending is None or pending["content"] is None:
+                return {"ok": False, "error": "file_not_found"}
+            if len(pending["content"]) != pending["length"]:
+                return {"ok": False, "error": "file_upload_size_mismatch"}
+            title = str(entry.get("title") or pending["filename"])
+            channel = params.get("channel_id")
+            thread = params.get("thread_ts")
+            self._shared_files.append(
+                SharedFile(
+                    file_id=file_id,
+                    filename=pending["filename"],
+                    title=title,
+                    content=pending["content"],
+                    channel=str(channel) if channel else None,
+                    thread_ts=str(thread) if thread else None,
+                )
+            )
+            del self._pending_files[file_id]
+            shared.append({"id": file_id, "title": title, "name": pending["filename"]})
+        return {"ok": True, "files": shared}
 
     def _channel_id(self, params: dict[str, Any]) -> str:
         # Posting to a user id lands in the DM, and Slack answers with the DM's channel id.

@@ -16,6 +16,7 @@ from bot.replies import (
     Checkbox,
     Form,
     FormField,
+    Header,
     Link,
     Note,
     Preformatted,
@@ -299,8 +300,8 @@ def test_modal_from_a_form() -> None:
     assert json.loads(view["private_metadata"]) == {"channel": "C111"}
 
 
-def test_home_has_a_header_and_at_most_100_blocks() -> None:
-    view = build_home(Reply("s", tuple(Section(str(i)) for i in range(150))))
+def test_home_keeps_headers_and_at_most_100_blocks() -> None:
+    view = build_home(Reply("s", (Header("What's open"), *(Section(str(i)) for i in range(150)))))
 
     assert view["type"] == "home"
     assert view["blocks"][0] == {
@@ -308,7 +309,8 @@ def test_home_has_a_header_and_at_most_100_blocks() -> None:
         "text": {"type": "plain_text", "text": "What's open", "emoji": True},
     }
     assert len(view["blocks"]) == 100
-    assert view["blocks"][-1]["text"]["text"] == "98"
+    assert view["blocks"][-2]["text"]["text"] == "97"
+    assert view["blocks"][-1]["elements"][0]["text"] == "…more than fits here: /visit list"
 
 
 def test_a_section_with_a_very_long_link_never_leaves_link_markup_open() -> None:

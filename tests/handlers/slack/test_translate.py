@@ -92,7 +92,7 @@ def test_press_maps_the_action_id_back_to_the_action_name() -> None:
     assert press(body, action) == Press(Actor("T111", "U111"), "visit.followup_sent", "12")
 
 
-def test_submission_reads_text_inputs_and_ticked_boxes() -> None:
+def test_submission_reads_text_inputs_ticked_boxes_and_chosen_values() -> None:
     body = payload("view_submission.json")
     body["view"] |= {
         "callback_id": "visit.log",
@@ -112,6 +112,7 @@ def test_submission_reads_text_inputs_and_ticked_boxes() -> None:
         values={"client": "Acme Dental", "left": ""},
         ticked=frozenset({"new_client"}),
         request_key="view:V111",
+        chosen={"new_client": frozenset({"yes"}), "other": frozenset()},
     )
 
 
