@@ -80,7 +80,8 @@ def _translated_failures() -> Iterator[None]:
         yield
     except SlackApiError as failure:
         status = failure.response.status_code
-        error = str(failure.response.get("error") or f"http_{status}")
+        # A 5xx body is often not JSON at all; slack_sdk then puts its own long sentence in `error`.
+        error = f"http_{status}" if status >= 500 else str(failure.response.get("error") or f"http_{status}")
         if status == 429:
             headers = failure.response.headers
             retry_after = headers.get("Retry-After") or headers.get("retry-after")
