@@ -1,11 +1,799 @@
-"""The managers' weekly digest: what the team did, what went well, and what to do about the gaps."""
+"""The managers' weekly digest: what the team did, what went well, and what to do about the gaps.
+
+A digest covers a window of time [start, end) read in the digest's zone. `gather` reads, in one
+place, the database as it stood at the window's end (from the history the tables keep: when a
+follow-up was sent, a promise kept, a call logged, every touch), so a digest composed again after a
+crash says the same thing. `compose` turns that snapshot into the summary for the channel and the
+messages for its thread: pure functions, within Slack's limits before any renderer clips anything.
+"""
 
 from __future__ import annotations
 
-from bot.context import Context
-from bot.replies import Reply
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from bot import texts
+from bot.context import Context, Refused
+from bot.grammar.commands import DIGEST_EXAMPLE
+from bot.grammar.durations import format_duration
+from bot.replies import Block, Header, Note, Reply, Section, error
+from storage import repositories as repo
+from storage.models import Nudge, NudgeStatus
+
+logger = logging.getLogger(__name__)
+
+KIND = "digest"
+# The action id of App Home's "Send me the digest" button.
+REQUEST = "digest.request"
+ASKED = "asked:"
+
+# A visit's summary e-mail counts as on time when marked sent within a day.
+FOLLOWUP_DEADLINE = timedelta(hours=24)
+# A client shows in the digest once its check-in is this long overdue (the owner is nudged before).
+CHECKIN_GRACE = timedelta(days=7)
+STREAK = 5
+WEEKS = 8
+WEEK = timedelta(days=7)
+
+# Slack's limits: 50 blocks a message, 3,000 characters a section (counted after escaping).
+MAX_BLOCKS = 50
+MAX_SECTION = 3000
+# A thread message stays well below the limits for a whole message, so it reads (and posts) easily.
+MESSAGE_BLOCKS = 40
+MESSAGE_CHARS = 12_000
+# Names and texts are cut in lists, so that one long name never crowds out the rest.
+NAME_CHARS = 60
+TEXT_CHARS = 120
+SHOWN_IN_SUMMARY = 5
+DEAD = "Reminders that could not be delivered"
+
+# What a manager can do about each reason a reminder could not be delivered.
+ADVICE = {
+    "user_not_found": "the person left or was deactivated: reassign their clients",
+    "account_inactive": "the person left or was deactivated: reassign their clients",
+    "user_disabled": "the person left or was deactivated: reassign their clients",
+    "token_revoked": "Nudgebot's token no longer works: reinstall the app",
+    "token_expired": "Nudgebot's token no longer works: reinstall the app",
+    "invalid_auth": "Nudgebot's token no longer works: reinstall the app",
+    "channel_not_found": "invite Nudgebot to the channel (/invite @Nudgebot)",
+    "not_in_channel": "invite Nudgebot to the channel (/invite @Nudgebot)",
+    "too_many_attempts": "Slack was failing each time we tried: check status.slack.com",
+}
+# Temporary failures that ran out of attempts: Slack was failing, as with too_many_attempts.
+_FAILING = ("http_", "network:", "upload:")
+
+
+# -- When: the schedule and the window -----------------------------------------------------------------
+
+
+def local_instant(day: date, at: time, tz: ZoneInfo) -> datetime:
+    """The UTC instant of a wall-clock time on a day in a zone.
+
+    A time that a DST change skips reads with the offset before the change (02:30 becomes 03:30), and
+    one that happens twice is its first occurrence, so every week has exactly one slot.
+    """
+    return datetime.combine(day, at, tzinfo=tz).astimezone(UTC)
+
+
+def latest_slot(now: datetime, *, weekday: int, at: time, tz: ZoneInfo) -> datetime:
+    """The latest instant at or before `now` that falls on `weekday` at `at` in `tz`."""
+    local = now.astimezone(tz)
+    day = local.date() - timedelta(days=(local.weekday() - weekday) % 7)
+    slot = local_instant(day, at, tz)
+    return slot if slot <= now else local_instant(day - WEEK, at, tz)
+
+
+def week_before(end: datetime, tz: ZoneInfo) -> datetime:
+    """The same wall-clock time a week before `end`: 7 local days, 167 to 169 hours across DST."""
+    local = end.astimezone(tz)
+    return local_instant(local.date() - WEEK, local.time(), tz)
+
+
+def week_bounds(end: datetime, tz: ZoneInfo) -> list[datetime]:
+    """The 9 instants that bound the 8 weeks ending at `end`, oldest first."""
+    bounds = [end]
+    for _ in range(WEEKS):
+        bounds.append(week_before(bounds[-1], tz))
+    return bounds[::-1]
+
+
+def digest_row(
+    *, workspace_id: int, period: str, due_at: datetime, channel: str, now: datetime
+) -> dict[str, Any]:
+    """An outbox row for a digest of the week ending `due_at`, to be posted to `channel`."""
+    return {
+        "workspace_id": workspace_id,
+        "technician_id": None,
+        "subject": f"workspace:{workspace_id}",
+        "kind": KIND,
+        "period": period,
+        "status": NudgeStatus.PENDING,
+        "due_at": due_at,
+        "next_attempt_at": now,
+        "attempts": 0,
+        "parts_sent": 0,
+        "channel": channel,
+        "created_at": now,
+    }
+
+
+# -- What: the snapshot --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VisitFact:
+    """A visit, and when its summary e-mail was marked sent."""
+
+    technician_id: int
+    client: str
+    visited_at: datetime
+    minutes: int
+    followup_sent_at: datetime | None
+
+    @property
+    def deadline(self) -> datetime:
+        """When its follow-up e-mail was due."""
+        return self.visited_at + FOLLOWUP_DEADLINE
+
+    def on_time(self) -> bool:
+        """The follow-up was marked sent by its deadline."""
+        return self.followup_sent_at is not None and self.followup_sent_at <= self.deadline
+
+    def open_at(self, moment: datetime) -> bool:
+        """The follow-up was overdue and not sent at `moment`."""
+        sent = self.followup_sent_at
+        return self.deadline < moment and (sent is None or sent >= moment)
+
+
+@dataclass(frozen=True)
+class PromiseFact:
+    """A promise and when it was kept."""
+
+    id: int
+    technician_id: int
+    client: str
+    text: str
+    due_at: datetime
+    done_at: datetime | None
+
+    def on_time(self) -> bool:
+        """Kept by its due date."""
+        return self.done_at is not None and self.done_at <= self.due_at
+
+    def open_at(self, moment: datetime) -> bool:
+        """Past due and not kept at `moment`."""
+        return self.due_at < moment and (self.done_at is None or self.done_at >= moment)
+
+
+@dataclass(frozen=True)
+class CallFact:
+    """A cancelled appointment whose time passed with nobody phoning the client."""
+
+    technician_id: int
+    client: str
+    phone: str | None
+    window_start: datetime
+    cancelled_at: datetime | None
+
+
+@dataclass(frozen=True)
+class ClientFact:
+    """A client, with its latest touch before the end of each of the 8 weeks (oldest week first)."""
+
+    name: str
+    owner_id: int | None
+    cadence_days: int
+    created_at: datetime
+    last_touches: tuple[datetime | None, ...]
+
+    def since(self, week: int) -> datetime:
+        """The instant the check-in clock ran from at the end of a week: the last touch, or the creation."""
+        return self.last_touches[week] or self.created_at
+
+    def overdue(self, week: int, moment: datetime, grace: timedelta = timedelta(0)) -> bool:
+        """Past its cadence (plus `grace`) at `moment`, the end of week `week`."""
+        due = self.since(week) + timedelta(days=self.cadence_days) + grace
+        return self.created_at < moment and due < moment
+
+
+@dataclass(frozen=True)
+class DeadFact:
+    """Reminders to one technician that could not be delivered, for one reason."""
+
+    technician_id: int
+    reason: str
+    count: int
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything a digest says, read at once: the 8 weeks ending at `end`, the last of which it covers."""
+
+    tz: ZoneInfo
+    bounds: tuple[datetime, ...]
+    technicians: dict[int, str]
+    visits: tuple[VisitFact, ...]
+    promises: tuple[PromiseFact, ...]
+    calls: tuple[CallFact, ...]
+    clients: tuple[ClientFact, ...]
+    dead: tuple[DeadFact, ...]
+    touches: int
+    promises_made: int
+
+    @property
+    def start(self) -> datetime:
+        """The start of the week the digest covers."""
+        return self.bounds[-2]
+
+    @property
+    def end(self) -> datetime:
+        """The end of the week the digest covers (not included)."""
+        return self.bounds[-1]
+
+
+def technician_name(user_id: str, display_name: str | None) -> str:
+    """How the digest names a technician: their display name, or "a technician (U123)" without one."""
+    name = (display_name or "").strip()
+    return _cut(name, NAME_CHARS) if name else f"a technician ({user_id})"
+
+
+def gather(session: Session, *, workspace_id: int, end: datetime, tz: ZoneInfo) -> Snapshot:
+    """Read what the digest of the week ending at `end` needs, as it stood at `end`."""
+    bounds = week_bounds(end, tz)
+    first, start = bounds[0], bounds[-2]
+    names = repo.technician_names(session, workspace_id=workspace_id)
+    # The 8 weeks' follow-ups are due 24 h after their visits: the visits start a day earlier.
+    visits = tuple(
+        VisitFact(*row)
+        for row in repo.digest_visits(
+            session, workspace_id=workspace_id, since=first - FOLLOWUP_DEADLINE, end=end
+        )
+    )
+    promises = tuple(
+        PromiseFact(*row)
+        for row in repo.digest_promises(session, workspace_id=workspace_id, since=first, end=end)
+    )
+    calls = tuple(
+        CallFact(*row) for row in repo.uncalled_cancellations(session, workspace_id=workspace_id, end=end)
+    )
+    touched = [repo.last_touches(session, workspace_id=workspace_id, before=bound) for bound in bounds[1:]]
+    clients = tuple(
+        ClientFact(name, owner, cadence, created, tuple(week.get(client_id) for week in touched))
+        for client_id, name, owner, cadence, created in repo.clients_existing(
+            session, workspace_id=workspace_id, end=end
+        )
+    )
+    # Undeliverable reminders since the last digest that went out, so none goes unseen for a missed week.
+    previous = repo.last_sent(session, workspace_id=workspace_id, kind=KIND, before=end)
+    since = None if previous is None else min(previous, start)
+    dead = tuple(
+        DeadFact(technician_id, reason or "unknown", count)
+        for technician_id, reason, count in repo.dead_nudges(
+            session, workspace_id=workspace_id, since=since, end=end, skip_kind=KIND
+        )
+    )
+    return Snapshot(
+        tz=tz,
+        bounds=tuple(bounds),
+        technicians={number: technician_name(user, name) for number, (user, name) in names.items()},
+        visits=visits,
+        promises=promises,
+        calls=calls,
+        clients=clients,
+        dead=dead,
+        touches=repo.count_touches(session, workspace_id=workspace_id, start=start, end=end),
+        promises_made=repo.count_promises_made(session, workspace_id=workspace_id, start=start, end=end),
+    )
+
+
+# -- Figures -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rate:
+    """`hit` of `of` measured; no percentage when nothing was measured."""
+
+    hit: int = 0
+    of: int = 0
+
+    @property
+    def percent(self) -> int | None:
+        """Rounded half up, or None when nothing was measured."""
+        return None if not self.of else (200 * self.hit + self.of) // (2 * self.of)
+
+    def __add__(self, other: Rate) -> Rate:
+        return Rate(self.hit + other.hit, self.of + other.of)
+
+    def phrase(self, none: str) -> str:
+        """`4 of 5 (80%)`, or `none` when nothing was measured."""
+        return none if not self.of else f"{self.hit} of {self.of} ({self.percent}%)"
+
+
+def _rate(flags: Iterable[bool]) -> Rate:
+    values = list(flags)
+    return Rate(sum(values), len(values))
+
+
+@dataclass(frozen=True)
+class WeekRates:
+    """The team's three figures for one week, for the chart."""
+
+    start: datetime
+    end: datetime
+    checkins: Rate
+    followups: Rate
+    promises: Rate
+
+
+def weekly_rates(snapshot: Snapshot) -> list[WeekRates]:
+    """Check-ins, follow-ups and promises on time, for each of the 8 weeks, oldest first.
+
+    Check-ins on time: of the clients with an owner that existed at the week's end, those not past
+    their cadence at that moment. Follow-ups and promises: those due in the week, done by their due time.
+    """
+    weeks = []
+    for week, (start, end) in enumerate(zip(snapshot.bounds, snapshot.bounds[1:], strict=False)):
+        owned = [
+            client for client in snapshot.clients if client.owner_id is not None and client.created_at < end
+        ]
+        weeks.append(
+            WeekRates(
+                start=start,
+                end=end,
+                checkins=_rate(not client.overdue(week, end) for client in owned),
+                followups=_rate(v.on_time() for v in snapshot.visits if start <= v.deadline < end),
+                promises=_rate(p.on_time() for p in snapshot.promises if start <= p.due_at < end),
+            )
+        )
+    return weeks
+
+
+@dataclass(frozen=True)
+class TechnicianWeek:
+    """One technician's week: what they did, how it went, and what was overdue at its end."""
+
+    name: str
+    visits: int
+    minutes: int
+    followups: Rate
+    promises: Rate
+    late_followups: int
+    late_calls: int
+    late_promises: int
+    late_checkins: int
+    streak: int
+
+    @property
+    def overdue(self) -> int:
+        """Open overdue items at the week's end."""
+        return self.late_followups + self.late_calls + self.late_promises + self.late_checkins
+
+    @property
+    def perfect(self) -> bool:
+        """Something was measured, all of it on time, and nothing overdue."""
+        measured = self.followups.of + self.promises.of
+        on_time = self.followups.hit + self.promises.hit
+        return measured > 0 and on_time == measured and self.overdue == 0
+
+    @property
+    def anything(self) -> bool:
+        """Worth a line: something done, measured or overdue."""
+        return bool(self.visits or self.followups.of or self.promises.of or self.overdue)
+
+
+def _streak(visits: Sequence[VisitFact], start: datetime, end: datetime) -> int:
+    """On-time follow-ups in a row, counting back from the latest due before `end` (if due this week)."""
+    due = sorted((v for v in visits if v.deadline < end), key=lambda v: v.deadline, reverse=True)
+    if not due or due[0].deadline < start:
+        return 0
+    count = 0
+    for visit in due:
+        if not visit.on_time():
+            break
+        count += 1
+    return count
+
+
+def technician_weeks(snapshot: Snapshot) -> list[TechnicianWeek]:
+    """Every technician with something to show for the week, by name."""
+    start, end, last = snapshot.start, snapshot.end, WEEKS - 1
+    weeks = []
+    for number, name in snapshot.technicians.items():
+        visits = [v for v in snapshot.visits if v.technician_id == number]
+        promises = [p for p in snapshot.promises if p.technician_id == number]
+        in_window = [v for v in visits if start <= v.visited_at < end]
+        week = TechnicianWeek(
+            name=name,
+            visits=len(in_window),
+            minutes=sum(v.minutes for v in in_window),
+            followups=_rate(v.on_time() for v in visits if start <= v.deadline < end),
+            promises=_rate(p.on_time() for p in promises if start <= p.due_at < end),
+            late_followups=sum(v.open_at(end) for v in visits),
+            late_calls=sum(c.technician_id == number for c in snapshot.calls),
+            late_promises=sum(p.open_at(end) for p in promises),
+            late_checkins=sum(c.owner_id == number and c.overdue(last, end) for c in snapshot.clients),
+            streak=_streak(visits, start, end),
+        )
+        if week.anything:
+            weeks.append(week)
+    return sorted(weeks, key=lambda week: (week.name.casefold(), week.name))
+
+
+# -- Words ---------------------------------------------------------------------------------------------
+
+
+def _cut(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _escaped(text: str) -> int:
+    """The length Slack sees once &, < and > are escaped."""
+    return len(text) + 4 * text.count("&") + 3 * (text.count("<") + text.count(">"))
+
+
+def _plural(count: int, one: str, many: str | None = None) -> str:
+    return f"{count} {one if count == 1 else (many or one + 's')}"
+
+
+def _names(names: Sequence[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _late_by(delta: timedelta) -> str:
+    hours = int(delta.total_seconds() // 3600)
+    return _plural(hours, "hour") if hours < 48 else _plural(hours // 24, "day")
+
+
+def _span(snapshot: Snapshot) -> str:
+    tz, end = snapshot.tz, snapshot.end
+    return f"{texts.day(snapshot.start, tz, now=end)} – {texts.day(end - timedelta(seconds=1), tz, now=end)}"
+
+
+def _sections(title: str, lines: Sequence[str]) -> list[Section]:
+    """Lines under a bold title, split into as many sections as it takes to keep each within the limit."""
+    head = f"*{title}*"
+    sections: list[Section] = []
+    current = [head]
+    for line in lines:
+        line = _fit(line, MAX_SECTION - _escaped(head) - 20)
+        if len(current) > 1 and _escaped("\n".join([*current, line])) > MAX_SECTION:
+            sections.append(Section("\n".join(current)))
+            current = [f"*{title}* (continued)", line]
+        else:
+            current.append(line)
+    sections.append(Section("\n".join(current)))
+    return sections
+
+
+def _fit(line: str, limit: int) -> str:
+    while _escaped(line) > limit:
+        line = line[: max(1, len(line) - (_escaped(line) - limit) - 1)] + "…"
+    return line
+
+
+def _messages(blocks: Sequence[Block], title: str) -> list[Reply]:
+    """Blocks shared out over thread messages, each within its block and character budgets."""
+    chunks: list[list[Block]] = []
+    size = 0
+    for block in blocks:
+        length = _escaped(block.text) if isinstance(block, Section | Note | Header) else 0
+        if not chunks or len(chunks[-1]) >= MESSAGE_BLOCKS or size + length > MESSAGE_CHARS:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(block)
+        size += length
+    count = len(chunks)
+    return [
+        Reply(
+            summary=f"{title} ({number} of {count})" if count > 1 else title, blocks=tuple(chunk), tone="info"
+        )
+        for number, chunk in enumerate(chunks, start=1)
+    ]
+
+
+# -- The digest ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Digest:
+    """The summary for the channel, the messages for its thread, and the 8 weeks for the chart."""
+
+    summary: Reply
+    details: tuple[Reply, ...]
+    weeks: tuple[WeekRates, ...]
+    end_day: date
+    tz: ZoneInfo
+
+
+def _technician_line(week: TechnicianWeek) -> str:
+    parts = [
+        f"{':tada: ' if week.perfect else ''}*{week.name}*: {_plural(week.visits, 'visit')}"
+        + (f", {format_duration(week.minutes)}" if week.minutes else ""),
+        "follow-ups on time " + week.followups.phrase("(none due)"),
+        "promises kept on time " + week.promises.phrase("(none due)"),
+    ]
+    if week.overdue:
+        late = [
+            _plural(week.late_followups, "follow-up") if week.late_followups else "",
+            _plural(week.late_calls, "call") if week.late_calls else "",
+            _plural(week.late_promises, "promise") if week.late_promises else "",
+            _plural(week.late_checkins, "check-in") if week.late_checkins else "",
+        ]
+        parts.append(f"{week.overdue} overdue ({', '.join(part for part in late if part)})")
+    else:
+        parts.append("nothing overdue")
+    if week.streak >= STREAK:
+        parts.append(f"{week.streak} follow-ups in a row on time")
+    return " · ".join(parts)
+
+
+def _dead_line(snapshot: Snapshot, dead: DeadFact) -> str:
+    name = snapshot.technicians.get(dead.technician_id, "a technician")
+    reason = _cut(dead.reason, 80)
+    advice = ADVICE.get(dead.reason)
+    if advice is None and dead.reason.startswith(_FAILING):
+        advice = ADVICE["too_many_attempts"]
+    what = f"{reason}: {advice}" if advice else reason
+    return f"*{name}*: {_plural(dead.count, 'reminder')} not delivered ({what})."
+
+
+def _gaps(snapshot: Snapshot) -> dict[str, list[str]]:
+    """Each kind of gap, as lines that say what to do, by title."""
+    tz, start, end = snapshot.tz, snapshot.start, snapshot.end
+    names = snapshot.technicians
+    last = WEEKS - 1
+
+    def day(moment: datetime) -> str:
+        return texts.day(moment, tz, now=end)
+
+    def who(technician_id: int | None) -> str:
+        return names.get(technician_id, "no owner") if technician_id is not None else "no owner"
+
+    followups = [
+        f"Send the summary e-mail for the visit to *{_cut(v.client, NAME_CHARS)}* on {day(v.visited_at)} "
+        f"({who(v.technician_id)})."
+        for v in snapshot.visits
+        if v.open_at(end)
+    ]
+    calls = [
+        f"Phone *{_cut(c.client, NAME_CHARS)}* today"
+        + (f" ({_cut(c.phone, 40)})" if c.phone else "")
+        + f": the appointment was cancelled on {day(c.cancelled_at or c.window_start)} and nobody has "
+        f"called ({who(c.technician_id)})."
+        for c in snapshot.calls
+    ]
+    promises = []
+    for p in snapshot.promises:
+        if not start <= p.due_at < end or p.on_time():
+            continue
+        said = f"*{_cut(p.client, NAME_CHARS)}*: “{_cut(p.text, TEXT_CHARS)}” ({who(p.technician_id)})"
+        if p.done_at is None or p.done_at >= end:
+            promises.append(
+                f"{said} was due {texts.due(p.due_at, tz, now=end)} and is still open: keep it today, "
+                "or agree a new date with the client and move it."
+            )
+        else:
+            promises.append(
+                f"{said} was kept {_late_by(p.done_at - p.due_at)} late: next time, move the date and tell "
+                "the client before it passes."
+            )
+    overdue = sorted(
+        (c for c in snapshot.clients if c.overdue(last, end, CHECKIN_GRACE)),
+        key=lambda c: (c.since(last), c.name),
+    )
+    checkins = []
+    for c in overdue:
+        days = (end - c.since(last)).days
+        touched = "since the last touch" if c.last_touches[last] else "since it was added, never touched"
+        owner = who(c.owner_id) if c.owner_id is not None else "no owner: give it one"
+        checkins.append(
+            f"Check in with *{_cut(c.name, NAME_CHARS)}*: {days} days {touched} "
+            f"(every {c.cadence_days} days; {owner})."
+        )
+    dead = [
+        _dead_line(snapshot, d)
+        for d in sorted(snapshot.dead, key=lambda d: (names.get(d.technician_id, "").casefold(), d.reason))
+    ]
+    return {
+        "Follow-up e-mails not sent": followups,
+        "Cancelled, and nobody has phoned": calls,
+        "Promises broken": promises,
+        "Clients overdue for a check-in": checkins,
+        DEAD: dead,
+    }
+
+
+_ATTENTION = {
+    "Follow-up e-mails not sent": ("follow-up e-mail not sent", "follow-up e-mails not sent"),
+    "Cancelled, and nobody has phoned": (
+        "cancelled appointment nobody has phoned about",
+        "cancelled appointments nobody has phoned about",
+    ),
+    "Promises broken": ("promise broken", "promises broken"),
+    "Clients overdue for a check-in": (
+        "client overdue for a check-in (past the 7-day grace)",
+        "clients overdue for a check-in (past the 7-day grace)",
+    ),
+    DEAD: (
+        "reminder could not be delivered",
+        "reminders could not be delivered",
+    ),
+}
+
+
+def _best(weeks: Sequence[WeekRates]) -> str | None:
+    """The team's best figure this week, and whether it is its best in the 8 weeks."""
+    this = weeks[-1]
+    figures = [
+        ("follow-ups sent on time", "followups"),
+        ("promises kept on time", "promises"),
+        ("clients checked in on time", "checkins"),
+    ]
+    measured = [(label, attr, getattr(this, attr).percent) for label, attr in figures]
+    measured = [entry for entry in measured if entry[2] is not None]
+    if not measured:
+        return None
+    label, attr, percent = max(measured, key=lambda entry: entry[2])
+    earlier = [p for week in weeks[:-1] if (p := getattr(week, attr).percent) is not None]
+    record = " (its best in 8 weeks)" if earlier and percent > max(earlier) else ""
+    return f"The team's best figure: {percent}% of {label}{record}."
+
+
+def compose(snapshot: Snapshot) -> Digest:
+    """The digest's summary and thread, from a snapshot."""
+    weeks = weekly_rates(snapshot)
+    people = technician_weeks(snapshot)
+    gaps = _gaps(snapshot)
+    this = weeks[-1]
+    span = _span(snapshot)
+    start, end = snapshot.start, snapshot.end
+    visits = [v for v in snapshot.visits if start <= v.visited_at < end]
+    quiet = not (
+        snapshot.touches or visits or this.followups.of or this.promises.of or snapshot.promises_made
+    )
+
+    blocks: list[Block] = [Header(f"Team digest · {span}")]
+    if quiet:
+        blocks.append(
+            Section(
+                f"A quiet week: nothing was logged from {span}. If the team was out at clients, a quick "
+                "/visit for each visit (or /visit call for each call) keeps this digest and every "
+                "client's check-in clock right."
+            )
+        )
+    else:
+        minutes = sum(v.minutes for v in visits)
+        by = len({v.technician_id for v in visits})
+        did = (
+            f"{_plural(len(visits), 'visit')}, {format_duration(minutes)} on site, by "
+            f"{_plural(by, 'technician')}."
+            if visits
+            else "No visits logged this week."
+        )
+        blocks.append(
+            Section(
+                f"*This week*: {did}\n"
+                f"Follow-ups sent on time: {_bold_rate(this.followups, 'none were due')}\n"
+                f"Promises kept on time: {_bold_rate(this.promises, 'none were due')}\n"
+                f"Clients checked in on time: {_bold_rate(this.checkins, 'no clients with an owner yet')}"
+            )
+        )
+    wins = _wins(people, weeks, quiet)
+    if wins:
+        blocks += _sections("What went well", wins)
+    counts = {title: len(lines) for title, lines in gaps.items()}
+    counts[DEAD] = sum(dead.count for dead in snapshot.dead)
+    attention = [f"• {_plural(count, *_ATTENTION[title])}" for title, count in counts.items() if count]
+    if attention:
+        blocks += _sections("Needs attention", [*attention, "What to do about each is in the thread."])
+    elif not quiet:
+        blocks.append(
+            Section(
+                "*Nothing overdue*: every follow-up sent, every cancellation phoned, every promise kept "
+                "and every client checked in. :sparkles:"
+            )
+        )
+    detail_blocks: list[Block] = []
+    if people:
+        detail_blocks += _sections("Each technician this week", [_technician_line(week) for week in people])
+    for title, lines in gaps.items():
+        if lines:
+            detail_blocks += _sections(title, lines)
+    if detail_blocks:
+        blocks.append(
+            Note(
+                "In the thread: each technician's figures, what to do about each gap, and the chart "
+                "of the last 8 weeks."
+            )
+        )
+    else:
+        blocks.append(Note("In the thread: the chart of the last 8 weeks."))
+    summary_text = f"Team digest for {span}" + (
+        f": follow-ups on time {this.followups.percent}%" if this.followups.percent is not None else ""
+    )
+    summary = Reply(summary=summary_text, blocks=tuple(blocks), tone="info")
+    details = _messages(detail_blocks, "Team digest details") if detail_blocks else []
+    return Digest(
+        summary=summary,
+        details=tuple(details),
+        weeks=tuple(weeks),
+        end_day=end.astimezone(snapshot.tz).date(),
+        tz=snapshot.tz,
+    )
+
+
+def _bold_rate(rate: Rate, none: str) -> str:
+    return none if not rate.of else f"*{rate.percent}%* ({rate.hit} of {rate.of})"
+
+
+def _wins(people: Sequence[TechnicianWeek], weeks: Sequence[WeekRates], quiet: bool) -> list[str]:
+    """What went well: perfect weeks, streaks of on-time follow-ups, the team's best figure."""
+    lines = []
+    perfect = [week.name for week in people if week.perfect]
+    if perfect and len(perfect) <= SHOWN_IN_SUMMARY:
+        lines.append(
+            f"• A perfect week for {_names(perfect)}: every follow-up and promise on time, nothing overdue."
+        )
+    elif perfect:
+        lines.append(
+            f"• A perfect week for {len(perfect)} technicians: every follow-up and promise on time, "
+            "nothing overdue (marked :tada: in the thread)."
+        )
+    streaks = sorted((week for week in people if week.streak >= STREAK), key=lambda week: -week.streak)
+    for week in streaks[:SHOWN_IN_SUMMARY]:
+        lines.append(f"• {week.name} has sent {week.streak} follow-up e-mails in a row on time.")
+    if len(streaks) > SHOWN_IN_SUMMARY:
+        more = len(streaks) - SHOWN_IN_SUMMARY
+        lines.append(f"• …and {_plural(more, 'more streak')} of {STREAK} or more, in the thread.")
+    best = None if quiet else _best(weeks)
+    if best:
+        lines.append(f"• {best}")
+    return lines
+
+
+# -- On demand -----------------------------------------------------------------------------------------
 
 
 def on_demand(ctx: Context) -> Reply:
     """A manager asks for the digest now: it is queued for delivery to their DM."""
-    raise NotImplementedError
+    user = ctx.technician.slack_user_id
+    if not ctx.is_manager:
+        raise Refused(
+            error(
+                "Only managers can ask for the team digest: whoever runs Nudgebot lists them in the "
+                "MANAGER_IDS setting, and can add you like this.",
+                f"MANAGER_IDS={user}",
+            )
+        )
+    asked = ctx.now.astimezone(UTC)
+    repo.insert_ignore(
+        ctx.session,
+        Nudge,
+        digest_row(
+            workspace_id=ctx.workspace_id,
+            period=f"{ASKED}{user}:{asked:%Y-%m-%dT%H:%M}",
+            due_at=ctx.now,
+            channel=user,
+            now=ctx.now,
+        ),
+        ["workspace_id", "subject", "kind", "period"],
+    )
+    logger.info("digest asked for by %s", user)
+    return Reply(
+        summary="The team digest is on its way to your DMs",
+        blocks=(
+            Section(
+                ":mailbox_with_mail: The team digest for the last 7 days is on its way to your DMs "
+                "(summary, details in its thread, and the 8-week chart)."
+            ),
+            Note(f"Managers can ask for it any time with {DIGEST_EXAMPLE}."),
+        ),
+        tone="ok",
+    )

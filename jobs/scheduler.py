@@ -14,6 +14,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.notify import Notifier
 from bot.services import Services
+from jobs.digest import explain_off, plan_digests, send_digests
 from jobs.housekeeping import purge_request_keys
 from jobs.planners import plan
 from jobs.sender import Pacer, SendReport, send_due
@@ -42,9 +43,11 @@ def housekeeping(services: Services) -> None:
 
 
 def plan_nudges(services: Services) -> int:
-    """Write every nudge due now into the outbox."""
+    """Write every nudge due now into the outbox, and the latest weekly digest; returns how many were due."""
+    now = services.clock()
     with services.sessions.begin() as session:
-        return plan(session, now=services.clock(), default_tz=ZoneInfo(services.settings.default_timezone))
+        due = plan(session, now=now, default_tz=ZoneInfo(services.settings.default_timezone))
+        return due + plan_digests(session, now=now, settings=services.settings)
 
 
 def send_nudges(services: Services, notifier: Notifier, pacer: Pacer) -> SendReport:
@@ -52,6 +55,14 @@ def send_nudges(services: Services, notifier: Notifier, pacer: Pacer) -> SendRep
     total = SendReport()
     for _ in range(MAX_PASSES):
         report = send_due(services, notifier, owner=SENDER_ID, pacer=pacer)
+        for name in ("claimed", "sent", "skipped", "dead", "retried"):
+            setattr(total, name, getattr(total, name) + getattr(report, name))
+        if not report.claimed or report.rate_limited:
+            total.rate_limited |= report.rate_limited
+            break
+    # Digests after the reminders: a digest is long, and a reminder is more urgent than its report.
+    for _ in range(MAX_PASSES):
+        report = send_digests(services, notifier, owner=SENDER_ID, pacer=pacer)
         for name in ("claimed", "sent", "skipped", "dead", "retried"):
             setattr(total, name, getattr(total, name) + getattr(report, name))
         if not report.claimed or report.rate_limited:
@@ -66,6 +77,7 @@ def run_once(services: Services, notifier: Notifier, *, at: datetime | None = No
     """Every job once, as if it were `at`: housekeeping, planning, then sending what is due."""
     if at is not None:
         services = replace(services, clock=lambda: at)
+    explain_off(services.settings)
     housekeeping(services)
     plan_nudges(services)
     return send_nudges(services, notifier, Pacer())
@@ -79,6 +91,7 @@ def build_scheduler(services: Services, notifier: Notifier) -> BackgroundSchedul
     # A background scheduler in both processes: `python -m jobs` waits on its own stop event, so a
     # SIGTERM never has to unwind through the scheduler's loop.
     scheduler = BackgroundScheduler(**options)
+    explain_off(services.settings)
     jobs = (
         (plan_nudges, {"minutes": 5}, "plan", [services]),
         (send_nudges, {"seconds": 10}, "send", [services, notifier, Pacer()]),

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot import nudges
+from bot import digest, nudges
 from bot.notify import Notifier, PermanentFailure, RateLimited, TemporaryFailure
 from bot.replies import Reply
 from bot.services import Services
@@ -173,7 +173,10 @@ def send_due(
     default_tz = ZoneInfo(services.settings.default_timezone)
     pacer = pacer or Pacer()
     with services.sessions.begin() as session:
-        claim = outbox.claim_batch(session, owner=owner, now=now, lease=lease, limit=batch)
+        # Digests go out in parts, with their own progress and sender (jobs.digest): never claimed here.
+        claim = outbox.claim_batch(
+            session, owner=owner, now=now, lease=lease, limit=batch, skip_kinds=(digest.KIND,)
+        )
     report.claimed = len(claim.ids)
     for nudge_id in claim.ids:
         prepared = _prepare(services, nudge_id, owner, now, claim, lease, default_tz)

@@ -17,8 +17,15 @@ def outbox_status(services: Services) -> str:
             select(Nudge.kind, Nudge.status, func.count()).group_by(Nudge.kind, Nudge.status)
         ).all()
         dead = session.execute(
-            select(Nudge.id, Nudge.kind, Nudge.subject, Technician.slack_user_id, Nudge.last_error)
-            .join(Technician, Technician.id == Nudge.technician_id)
+            # An outer join: a digest has no technician, only the channel it was for.
+            select(
+                Nudge.id,
+                Nudge.kind,
+                Nudge.subject,
+                func.coalesce(Technician.slack_user_id, Nudge.channel),
+                Nudge.last_error,
+            )
+            .outerjoin(Technician, Technician.id == Nudge.technician_id)
             .where(Nudge.status == NudgeStatus.DEAD)
             .order_by(Nudge.id.desc())
             .limit(MAX_DEAD_LISTED)

@@ -8,10 +8,11 @@ many senders there are.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, delete, select, update
+from sqlalchemy import ColumnElement, and_, delete, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -34,12 +35,29 @@ def _due(now: datetime) -> ColumnElement[bool]:
     )
 
 
+def _of_kind(kinds: Collection[str] | None, skip_kinds: Collection[str]) -> ColumnElement[bool]:
+    """Which kinds a claim may take: only `kinds` when given, never `skip_kinds`."""
+    condition: ColumnElement[bool] = true()
+    if kinds is not None:
+        condition = and_(condition, Nudge.kind.in_(list(kinds)))
+    if skip_kinds:
+        condition = and_(condition, Nudge.kind.not_in(list(skip_kinds)))
+    return condition
+
+
 def _take(
-    session: Session, *, owner: str, now: datetime, until: datetime, limit: int, among: ColumnElement[bool]
+    session: Session,
+    *,
+    owner: str,
+    now: datetime,
+    until: datetime,
+    limit: int,
+    among: ColumnElement[bool],
+    kinds: ColumnElement[bool],
 ) -> list[int]:
     due = (
         select(Nudge.id)
-        .where(_due(now), among)
+        .where(_due(now), among, kinds)
         .order_by(Nudge.next_attempt_at, Nudge.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -59,15 +77,25 @@ def _take(
     return list(result.scalars())
 
 
-def claim_batch(session: Session, *, owner: str, now: datetime, lease: timedelta, limit: int) -> Claim:
+def claim_batch(
+    session: Session,
+    *,
+    owner: str,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    skip_kinds: Collection[str] = (),
+) -> Claim:
     """Take up to `limit` due nudges on a lease: pending ones due now, and ones whose lease ran out.
 
-    Gated workspaces are left alone; one whose gate has run out yields a single nudge, the probe, and
+    Kinds in `skip_kinds` are left to their own sender (the digest, posted in parts). Gated workspaces
+    are left alone; one whose gate has run out yields a single nudge, the probe, and
     its gate is held until the lease ends so that no other sender writes to it meanwhile. On PostgreSQL,
     FOR UPDATE SKIP LOCKED lets several senders claim side by side without waiting on each other; on
     SQLite the engine's BEGIN IMMEDIATE serialises claims instead.
     """
     until = now + lease
+    kinds = _of_kind(None, skip_kinds)
     expired = (
         select(RateGate.workspace_id)
         .where(RateGate.blocked_until <= now)
@@ -86,7 +114,13 @@ def claim_batch(session: Session, *, owner: str, now: datetime, lease: timedelta
     probes: set[int] = set()
     for workspace_id in sorted(reopening):
         probe = _take(
-            session, owner=owner, now=now, until=until, limit=1, among=Nudge.workspace_id == workspace_id
+            session,
+            owner=owner,
+            now=now,
+            until=until,
+            limit=1,
+            among=Nudge.workspace_id == workspace_id,
+            kinds=kinds,
         )
         if probe:
             ids += probe
@@ -106,6 +140,7 @@ def claim_batch(session: Session, *, owner: str, now: datetime, lease: timedelta
             until=until,
             limit=limit - len(ids),
             among=Nudge.workspace_id.not_in(gated),
+            kinds=kinds,
         )
     return Claim(ids=sorted(ids), probes=frozenset(probes), until=until)
 
@@ -113,6 +148,47 @@ def claim_batch(session: Session, *, owner: str, now: datetime, lease: timedelta
 def claim(session: Session, *, owner: str, now: datetime, lease: timedelta, limit: int) -> list[int]:
     """Take up to `limit` due nudges on a lease (see `claim_batch`, which also says which are probes)."""
     return claim_batch(session, owner=owner, now=now, lease=lease, limit=limit).ids
+
+
+def claim_kind(
+    session: Session, *, kind: str, owner: str, now: datetime, lease: timedelta, limit: int
+) -> list[int]:
+    """Take up to `limit` due nudges of one kind on a lease, leaving every gated workspace alone.
+
+    Such a claim never probes a gate: the general sender's probe reopens the workspace (or drops a gate
+    nothing else waits on), so one sender alone decides when a rate-limited workspace is written to.
+    """
+    return _take(
+        session,
+        owner=owner,
+        now=now,
+        until=now + lease,
+        limit=limit,
+        among=Nudge.workspace_id.not_in(select(RateGate.workspace_id)),
+        kinds=_of_kind([kind], ()),
+    )
+
+
+def record_part(
+    session: Session,
+    *,
+    nudge_id: int,
+    owner: str,
+    parts_sent: int,
+    channel: str | None = None,
+    ts: str | None = None,
+) -> bool:
+    """Record how many parts of a nudge went out (and where the first landed), only under the lease."""
+    values: dict[str, object] = {"parts_sent": parts_sent}
+    if channel is not None and ts is not None:
+        values.update(channel=channel, message_ts=ts)
+    result = session.execute(
+        update(Nudge)
+        .where(_held(nudge_id, owner))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def _held(nudge_id: int, owner: str) -> ColumnElement[bool]:

@@ -6,7 +6,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, literal_column, select, update
+from sqlalchemy import Row, func, literal_column, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
@@ -17,6 +17,8 @@ from storage.models import (
     Base,
     CallOutcome,
     Client,
+    Nudge,
+    NudgeStatus,
     ProcessedRequest,
     Promise,
     Technician,
@@ -283,3 +285,234 @@ def open_promises(session: Session, *, technician_id: int, client_id: int | None
 def count_rows(session: Session, model: type[Base]) -> int:
     """How many rows a table holds (for tests and status)."""
     return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def owned_clients_not_snoozed(session: Session, *, owner_id: int, now: datetime) -> Sequence[Client]:
+    """The clients a technician owns whose check-in reminders are not snoozed at `now`."""
+    return session.scalars(
+        select(Client)
+        .where(
+            Client.owner_id == owner_id,
+            or_(Client.checkin_snoozed_until.is_(None), Client.checkin_snoozed_until <= now),
+        )
+        .order_by(Client.id)
+    ).all()
+
+
+def workspace_technicians(session: Session, *, workspace_id: int) -> Sequence[Technician]:
+    """Every technician of a workspace, by name (then user id, for those without one yet)."""
+    return session.scalars(
+        select(Technician)
+        .where(Technician.workspace_id == workspace_id)
+        .order_by(Technician.display_name, Technician.slack_user_id)
+    ).all()
+
+
+def owned_clients(session: Session, *, workspace_id: int) -> Sequence[Client]:
+    """Every client of a workspace that has an owner (whose check-ins someone looks after)."""
+    return session.scalars(
+        select(Client).where(Client.workspace_id == workspace_id, Client.owner_id.is_not(None))
+    ).all()
+
+
+def _count_by(session: Session, column: Any, *where: Any) -> dict[int, int]:
+    rows = session.execute(select(column, func.count()).where(*where).group_by(column))
+    return {int(key): int(count) for key, count in rows.tuples() if key is not None}
+
+
+def unsent_followup_counts(session: Session, *, workspace_id: int, before: datetime) -> dict[int, int]:
+    """Per technician id: follow-ups not marked sent for visits before `before`."""
+    return _count_by(
+        session,
+        Visit.technician_id,
+        Visit.workspace_id == workspace_id,
+        Visit.followup_sent_at.is_(None),
+        Visit.visited_at <= before,
+    )
+
+
+def open_call_counts(session: Session, *, workspace_id: int) -> dict[int, int]:
+    """Per technician id: cancelled appointments whose client has not been phoned."""
+    return _count_by(
+        session,
+        Appointment.technician_id,
+        Appointment.workspace_id == workspace_id,
+        Appointment.status == AppointmentStatus.CANCELLED,
+        Appointment.call_logged_at.is_(None),
+    )
+
+
+def overdue_promise_counts(session: Session, *, workspace_id: int, now: datetime) -> dict[int, int]:
+    """Per technician id: promises not kept whose due date has passed."""
+    return _count_by(
+        session,
+        Promise.technician_id,
+        Promise.workspace_id == workspace_id,
+        Promise.done_at.is_(None),
+        Promise.due_at < now,
+    )
+
+
+def visit_counts(session: Session, *, workspace_id: int, since: datetime) -> dict[int, int]:
+    """Per technician id: visits logged since `since`."""
+    return _count_by(
+        session, Visit.technician_id, Visit.workspace_id == workspace_id, Visit.visited_at >= since
+    )
+
+
+# -- The managers' digest: what stood in a workspace at the end of a window of time -------------------
+
+
+def all_workspaces(session: Session) -> Sequence[Workspace]:
+    """Every workspace, oldest first."""
+    return session.scalars(select(Workspace).order_by(Workspace.id)).all()
+
+
+def technician_names(session: Session, *, workspace_id: int) -> dict[int, tuple[str, str | None]]:
+    """Each technician's user id and display name, by technician id."""
+    rows = session.execute(
+        select(Technician.id, Technician.slack_user_id, Technician.display_name).where(
+            Technician.workspace_id == workspace_id
+        )
+    )
+    return {number: (user, name) for number, user, name in rows.tuples()}
+
+
+def digest_visits(
+    session: Session, *, workspace_id: int, since: datetime, end: datetime
+) -> Sequence[Row[tuple[int, str, datetime, int, datetime | None]]]:
+    """Visits from `since` to `end`, and older ones whose follow-up was not sent by `end`.
+
+    As (technician id, client name, visited at, minutes, follow-up sent at), oldest first.
+    """
+    return session.execute(
+        select(Visit.technician_id, Client.name, Visit.visited_at, Visit.minutes, Visit.followup_sent_at)
+        .join(Client, Client.id == Visit.client_id)
+        .where(
+            Visit.workspace_id == workspace_id,
+            Visit.visited_at < end,
+            or_(
+                Visit.visited_at >= since,
+                Visit.followup_sent_at.is_(None),
+                Visit.followup_sent_at >= end,
+            ),
+        )
+        .order_by(Visit.visited_at, Visit.id)
+    ).all()
+
+
+def digest_promises(
+    session: Session, *, workspace_id: int, since: datetime, end: datetime
+) -> Sequence[Row[tuple[int, int, str, str, datetime, datetime | None]]]:
+    """Promises due from `since` to `end`, and older ones not kept by `end`.
+
+    As (promise id, technician id, client name, text, due at, done at), soonest due first.
+    """
+    return session.execute(
+        select(Promise.id, Promise.technician_id, Client.name, Promise.text, Promise.due_at, Promise.done_at)
+        .join(Client, Client.id == Promise.client_id)
+        .where(
+            Promise.workspace_id == workspace_id,
+            Promise.due_at < end,
+            or_(Promise.due_at >= since, Promise.done_at.is_(None), Promise.done_at >= end),
+        )
+        .order_by(Promise.due_at, Promise.id)
+    ).all()
+
+
+def uncalled_cancellations(
+    session: Session, *, workspace_id: int, end: datetime
+) -> Sequence[Row[tuple[int, str, str | None, datetime, datetime | None]]]:
+    """Appointments cancelled before `end` whose time had passed by `end` with no call logged by then.
+
+    As (technician id, client name, contact phone, window start, cancelled at), oldest first.
+    """
+    return session.execute(
+        select(
+            Appointment.technician_id,
+            Client.name,
+            Client.contact_phone,
+            Appointment.window_start,
+            Appointment.cancelled_at,
+        )
+        .join(Client, Client.id == Appointment.client_id)
+        .where(
+            Appointment.workspace_id == workspace_id,
+            Appointment.status == AppointmentStatus.CANCELLED,
+            Appointment.window_start < end,
+            Appointment.cancelled_at < end,
+            or_(Appointment.call_logged_at.is_(None), Appointment.call_logged_at >= end),
+        )
+        .order_by(Appointment.window_start, Appointment.id)
+    ).all()
+
+
+def clients_existing(
+    session: Session, *, workspace_id: int, end: datetime
+) -> Sequence[Row[tuple[int, str, int | None, int, datetime]]]:
+    """Clients added before `end`, as (id, name, owner id, cadence in days, created at), by name."""
+    return session.execute(
+        select(Client.id, Client.name, Client.owner_id, Client.checkin_cadence_days, Client.created_at)
+        .where(Client.workspace_id == workspace_id, Client.created_at < end)
+        .order_by(Client.name, Client.id)
+    ).all()
+
+
+def last_touches(session: Session, *, workspace_id: int, before: datetime) -> dict[int, datetime]:
+    """Each client's latest touch before an instant, by client id (absent: never touched by then)."""
+    rows = session.execute(
+        select(Touch.client_id, func.max(Touch.touched_at))
+        .where(Touch.workspace_id == workspace_id, Touch.touched_at < before)
+        .group_by(Touch.client_id)
+    )
+    return {client_id: at for client_id, at in rows.tuples() if at is not None}
+
+
+def count_touches(session: Session, *, workspace_id: int, start: datetime, end: datetime) -> int:
+    """How many touches (visits, calls, e-mails, meetings) were logged from `start` to `end`."""
+    query = select(func.count()).where(
+        Touch.workspace_id == workspace_id, Touch.touched_at >= start, Touch.touched_at < end
+    )
+    return int(session.scalar(query) or 0)
+
+
+def count_promises_made(session: Session, *, workspace_id: int, start: datetime, end: datetime) -> int:
+    """How many promises were recorded from `start` to `end`."""
+    query = select(func.count()).where(
+        Promise.workspace_id == workspace_id, Promise.created_at >= start, Promise.created_at < end
+    )
+    return int(session.scalar(query) or 0)
+
+
+def dead_nudges(
+    session: Session, *, workspace_id: int, since: datetime | None, end: datetime, skip_kind: str
+) -> Sequence[Row[tuple[int, str | None, int]]]:
+    """Undeliverable technicians' nudges planned from `since` (or ever) to `end`, counted by technician and
+    reason: (technician id, reason, count)."""
+    query = (
+        select(Nudge.technician_id, Nudge.last_error, func.count())
+        .where(
+            Nudge.workspace_id == workspace_id,
+            Nudge.status == NudgeStatus.DEAD,
+            Nudge.kind != skip_kind,
+            Nudge.technician_id.is_not(None),
+            Nudge.created_at < end,
+        )
+        .group_by(Nudge.technician_id, Nudge.last_error)
+    )
+    if since is not None:
+        query = query.where(Nudge.created_at >= since)
+    return session.execute(query).tuples().all()  # type: ignore[return-value]
+
+
+def last_sent(session: Session, *, workspace_id: int, kind: str, before: datetime) -> datetime | None:
+    """When the latest scheduled nudge of a kind sent for the workspace was due, before an instant."""
+    return session.scalar(
+        select(func.max(Nudge.due_at)).where(
+            Nudge.workspace_id == workspace_id,
+            Nudge.kind == kind,
+            Nudge.status == NudgeStatus.SENT,
+            Nudge.due_at < before,
+            Nudge.period.not_like("asked:%"),
+        )
+    )
