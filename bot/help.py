@@ -21,6 +21,9 @@ VISIT_USAGE = """*Log a visit* (and get the follow-up e-mail drafted):
 /visit pause until 2026-12-07  ·  /visit pause until Monday  ·  /visit resume
 *Working hours* (reminders arrive only then; default Mon–Fri 8am–6pm):
 /visit hours 7:30-16  ·  /visit hours 8-18 mon-sat  ·  /visit hours (shows them)
+*Monthly report* for a client, to paste into an e-mail (and as a file):
+/visit report Acme Dental  ·  /visit report Acme Dental October  ·  /visit report Acme Dental 2026-10
+*Team digest* now (managers): /visit digest
 Type /visit alone for a form."""
 
 PROMISE_USAGE = """*Record a promise* (it needs a due date):

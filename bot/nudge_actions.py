@@ -11,13 +11,18 @@ from storage import repositories as repo
 from storage.models import Appointment, Client, Promise, TouchKind, Visit
 
 CHECKIN_SNOOZE_DAYS = 3
+MAX_ID = 2**31 - 1
 
 
 def _number(value: str) -> int:
     try:
-        return int(value.split(":", 1)[0])
+        number = int(value.split(":", 1)[0])
     except ValueError:
         raise Refused(error("That button is out of date.")) from None
+    if abs(number) > MAX_ID:
+        # Beyond a database integer: SQLite would raise OverflowError and PostgreSQL an error.
+        raise Refused(error("That button is out of date."))
+    return number
 
 
 def _own_client(ctx: Context, client_id: int) -> Client:

@@ -81,6 +81,9 @@ def kept_pressed(ctx: Context, value: str) -> Reply:
         promise_id = int(value)
     except ValueError:
         raise Refused(error("That button is out of date; use /promise done <number>.")) from None
+    if abs(promise_id) > 2**31 - 1:
+        # Beyond a database integer: SQLite would raise OverflowError and PostgreSQL an error.
+        raise Refused(error("That button is out of date; use /promise done <number>."))
     return done(ctx, grammar.PromiseDone((promise_id,)))
 
 

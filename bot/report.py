@@ -2,12 +2,266 @@
 
 from __future__ import annotations
 
-from bot.context import Context
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import exists, or_, select
+
+from bot import texts
+from bot.context import Context, Refused
+from bot.drafts import Draft
 from bot.grammar import commands as grammar
-from bot.replies import Reply
-from storage.models import Client
+from bot.grammar.durations import format_duration
+from bot.replies import Attachment, Block, Link, Note, Preformatted, Reply, Section, error
+from storage.models import Appointment, Client, Promise, Technician, Visit
+
+# Slack shows at most 3,000 characters in a section; the fences and the escapes of & < > (up to five
+# characters each) must fit too, so the text in the reply is cut well before, at a line break.
+REPLY_TEXT_LIMIT = 2800
+_ESCAPED = re.compile(r"[&<>]")
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+@dataclass(frozen=True)
+class Month:
+    """A local calendar month: its first day, its bounds as instants, and whether it is still running."""
+
+    first: date
+    start: datetime
+    end: datetime
+    current: bool
+
+    @property
+    def name(self) -> str:
+        """`November 2026`."""
+        return f"{self.first:%B} {self.first.year}"
+
+
+def _month(ctx: Context, first: date | None) -> Month:
+    today = ctx.now.astimezone(ctx.tz).date()
+    first = first or today.replace(day=1)
+    following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    return Month(
+        first=first,
+        start=datetime.combine(first, time(), tzinfo=ctx.tz),
+        end=datetime.combine(following, time(), tzinfo=ctx.tz),
+        current=first == today.replace(day=1),
+    )
+
+
+def looks_after(ctx: Context, client: Client) -> bool:
+    """True when the asker owns the client or has a visit, appointment or promise with it."""
+    me = ctx.technician.id
+    if client.owner_id == me:
+        return True
+    involved = or_(
+        exists().where(Visit.client_id == client.id, Visit.technician_id == me),
+        exists().where(Appointment.client_id == client.id, Appointment.technician_id == me),
+        exists().where(Promise.client_id == client.id, Promise.technician_id == me),
+    )
+    return bool(ctx.session.scalar(select(involved)))
+
+
+def _visits(ctx: Context, client: Client, month: Month) -> Sequence[Visit]:
+    return ctx.session.scalars(
+        select(Visit)
+        .where(Visit.client_id == client.id, Visit.visited_at >= month.start, Visit.visited_at < month.end)
+        .order_by(Visit.visited_at, Visit.id)
+    ).all()
+
+
+def _last_visit_before(ctx: Context, client: Client, month: Month) -> Visit | None:
+    return ctx.session.scalars(
+        select(Visit)
+        .where(Visit.client_id == client.id, Visit.visited_at < month.start)
+        .order_by(Visit.visited_at.desc(), Visit.id.desc())
+        .limit(1)
+    ).first()
+
+
+def _promises_of_month(ctx: Context, client: Client, month: Month) -> Sequence[Promise]:
+    due = (Promise.due_at >= month.start) & (Promise.due_at < month.end)
+    kept = (Promise.done_at >= month.start) & (Promise.done_at < month.end)
+    return ctx.session.scalars(
+        select(Promise).where(Promise.client_id == client.id, due | kept).order_by(Promise.due_at, Promise.id)
+    ).all()
+
+
+def _open_promises(ctx: Context, client: Client, month: Month) -> Sequence[Promise]:
+    return ctx.session.scalars(
+        select(Promise)
+        .where(Promise.client_id == client.id, Promise.done_at.is_(None), Promise.created_at < month.end)
+        .order_by(Promise.due_at, Promise.id)
+    ).all()
+
+
+def _promise_state(ctx: Context, promise: Promise) -> str:
+    if promise.done_at is not None:
+        timing = "kept on time" if promise.done_at <= promise.due_at else "kept late"
+        return f"{timing}, {texts.day(promise.done_at, ctx.tz, now=ctx.now)}"
+    return "still open" if promise.due_at < ctx.now else "not yet due"
+
+
+def _due(ctx: Context, promise: Promise) -> str:
+    # "By Friday" is the end of Friday where the promise was made; say "Fri 27 Nov", not "Fri 27 Nov, 4:59pm".
+    promiser = ctx.session.get(Technician, promise.technician_id)
+    zone = _zone(promiser.timezone if promiser is not None else None)
+    if zone is not None and promise.due_at.astimezone(zone).time() == time(23, 59):
+        return texts.day(promise.due_at, zone, now=ctx.now)
+    return texts.due(promise.due_at, ctx.tz, now=ctx.now)
+
+
+def _zone(name: str | None) -> ZoneInfo | None:
+    try:
+        return ZoneInfo(name) if name else None
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def report_text(ctx: Context, client: Client, month: Month) -> tuple[str, str, int, int]:
+    """The e-mail (with its To and Subject lines), its subject, and the month's visit count and minutes."""
+    visits = _visits(ctx, client, month)
+    promised = _promises_of_month(ctx, client, month)
+    listed = {promise.id for promise in promised}
+    others = [promise for promise in _open_promises(ctx, client, month) if promise.id not in listed]
+    so_far = " so far" if month.current else ""
+    subject = f"{client.name}: monthly report, {month.name}"
+    first_name = (client.contact_name or "").split()
+    lines: list[str] = []
+    if client.contact_email:
+        name = client.contact_name
+        lines.append(f"To: {name} <{client.contact_email}>" if name else f"To: {client.contact_email}")
+    lines += [
+        f"Subject: {subject}",
+        "",
+        f"Hello {first_name[0]}," if first_name else "Hello,",
+        "",
+        f"Here is a summary of our work for {client.name} in {month.name}{so_far}.",
+        "",
+    ]
+    minutes = sum(visit.minutes for visit in visits)
+    if visits:
+        lines.append("Visits")
+        for visit in visits:
+            who = visit.technician.display_name or "our technician"
+            when = texts.day(visit.visited_at, ctx.tz, now=ctx.now)
+            lines.append(f"- {when}, {who} ({format_duration(visit.minutes)}): {visit.work_done}")
+            if visit.remaining:
+                lines.append(f"  Left: {visit.remaining}")
+        count = f"{len(visits)} visit" + ("s" if len(visits) != 1 else "")
+        lines += ["", f"Total time: {format_duration(minutes)} over {count}", ""]
+    else:
+        lines += [f"No visits in {month.name}{so_far}.", ""]
+    if promised:
+        lines.append(f"Promises due or kept in {month.name}")
+        for promise in promised:
+            lines.append(f"- {promise.text} (due {_due(ctx, promise)}): {_promise_state(ctx, promise)}")
+        lines.append("")
+    # Nothing marks a visit's leftovers done, so the latest visits' word on them is what stands.
+    leftovers = [visit for visit in visits if visit.remaining]
+    if not visits:
+        earlier = _last_visit_before(ctx, client, month)
+        leftovers = [earlier] if earlier is not None and earlier.remaining else []
+    lines.append("Still open")
+    for visit in leftovers:
+        when = texts.day(visit.visited_at, ctx.tz, now=ctx.now)
+        lines.append(f"- {visit.remaining} (left from the visit on {when})")
+    for promise in others:
+        lines.append(f"- {promise.text} (promised for {_due(ctx, promise)})")
+    if not leftovers and not others:
+        lines.append("- Nothing: everything we know of is done.")
+    lines += ["", "If you have any questions, reply to this e-mail or give us a call.", "", "Best regards,"]
+    if ctx.technician.display_name:
+        lines.append(ctx.technician.display_name)
+    return "\n".join(lines), subject, len(visits), minutes
+
+
+def slug(name: str) -> str:
+    """A file-name-safe version of a client name: `Café Müller GmbH` → `cafe-muller-gmbh`."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    return _NOT_SLUG.sub("-", ascii_name).strip("-")[:60].strip("-") or "client"
+
+
+def _weight(text: str) -> int:
+    # What the text weighs once the adapter has escaped & < > for Slack (&amp; is five characters).
+    return len(text) + 4 * len(_ESCAPED.findall(text))
+
+
+def clip_for_reply(text: str, limit: int = REPLY_TEXT_LIMIT) -> tuple[str, bool]:
+    """The text cut at a line break to fit a chat message, and whether it was cut."""
+    if _weight(text) <= limit:
+        return text, False
+    kept: list[str] = []
+    used = len("…")
+    for line in text.split("\n"):
+        cost = _weight(line) + 1
+        if used + cost > limit:
+            break
+        kept.append(line)
+        used += cost
+    if not kept:
+        # One enormous first line: cut inside it.
+        first = text.split("\n", 1)[0]
+        while first and _weight(first) > limit - 2:
+            first = first[: len(first) - max(1, (_weight(first) - limit) // 5 + 1)]
+        kept = [first]
+    return "\n".join(kept) + "\n…", True
+
+
+def _refusal(ctx: Context, client: Client) -> Refused:
+    message = f"Only the technicians who look after {client.name} and managers can produce its report."
+    owner = client.owner.display_name if client.owner is not None else None
+    if owner:
+        message += f" {owner} looks after it and can send it to you."
+    mine = ctx.session.scalars(
+        select(Client.name)
+        .where(Client.workspace_id == ctx.workspace_id, Client.owner_id == ctx.technician.id)
+        .order_by(Client.name)
+        .limit(1)
+    ).first()
+    example = f'/visit report "{mine}" last month' if mine else "/visit list"
+    return Refused(error(message, example))
 
 
 def client_report(ctx: Context, command: grammar.ClientReport, client: Client) -> Reply:
     """The month's visits, open items and promises for the client, as text and as a file."""
-    raise NotImplementedError
+    if not ctx.is_manager and not looks_after(ctx, client):
+        raise _refusal(ctx, client)
+    month = _month(ctx, command.month)
+    text, subject, count, minutes = report_text(ctx, client, month)
+    shown, clipped = clip_for_reply(text)
+    filename = f"{slug(client.name)}-{month.first:%Y-%m}.txt"
+    so_far = " so far" if month.current else ""
+    done = f"{count} visit{'s' if count != 1 else ''}, {format_duration(minutes)}" if count else "no visits"
+    blocks: list[Block] = [
+        Section(f":page_facing_up: The report for *{client.name}*, {month.name}{so_far}: {done}.")
+    ]
+    if client.contact_email:
+        who = client.contact_name or client.contact_email
+        blocks.append(Section(f"It's ready to paste into an e-mail to {who} ({client.contact_email}):"))
+    else:
+        blocks.append(
+            Section(
+                f"It's ready to paste into an e-mail. I don't have an e-mail address for {client.name} yet: "
+                f"add one with /visit contact {client.name} Jane Roe jane@example.com +1 555 0100"
+            )
+        )
+    blocks.append(Preformatted(shown))
+    if client.contact_email:
+        body = text.split("\n\n", 1)[1]
+        mailto = Draft(to=client.contact_email, subject=subject, body=body).mailto()
+        blocks.append(Section("Send it from your mail program:", link=Link("Open in e-mail", mailto)))
+    if clipped:
+        blocks.append(Note(f"That's the start: the whole report is in the file {filename}, in your DMs."))
+    else:
+        blocks.append(Note(f"I'm also sending it to you as a file, {filename}, in your DMs."))
+    return Reply(
+        summary=f"The report for {client.name}, {month.name}",
+        blocks=tuple(blocks),
+        tone="info",
+        files=(Attachment(filename, subject, text.encode("utf-8"), "text/plain"),),
+    )

@@ -14,6 +14,7 @@ from storage import repositories as repo
 from storage.models import Appointment, AppointmentStatus, CallOutcome, Client, TouchKind, Visit
 
 GOOD_WINDOW_MINUTES = 60
+MAX_ID = 2**31 - 1
 
 FOLLOWUP_SENT = "followup.sent"
 CALL_LOGGED = "call.logged"
@@ -308,9 +309,13 @@ def followup_sent(ctx: Context, visit_id: int) -> Reply:
 
 def _int(text: str) -> int:
     try:
-        return int(text)
+        number = int(text)
     except ValueError:
         raise Refused(error("That button is out of date.")) from None
+    if abs(number) > MAX_ID:
+        # Beyond a database integer: SQLite would raise OverflowError and PostgreSQL an error.
+        raise Refused(error("That button is out of date."))
+    return number
 
 
 def _own_appointment(ctx: Context, appointment_id: int) -> Appointment:

@@ -89,6 +89,11 @@ _NUMBER = re.compile(r"^#?(\d{1,9})$")
 _CADENCE = re.compile(r"^(?P<number>[+-]?\d+(?:[.,]\d+)?)(?P<unit>d|days?|w|wks?|weeks?)?$", re.IGNORECASE)
 _UNITS = {"d": 1, "day": 1, "days": 1, "w": 7, "wk": 7, "wks": 7, "week": 7, "weeks": 7}
 _UNTIL = {"until", "till", "til", "to"}
+# What a mistyped month starts with ("Novembr", "2026/11", "next month"), as opposed to more of a name.
+_NOT_A_MONTH = "I can't tell which month “{}” is: write it like November, Nov 2026, 2026-11 or last month."
+_MONTHISH = re.compile(
+    r"^(?:\d|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|last|this|next)", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)
@@ -559,9 +564,17 @@ def _report(
                 named = words[:-size]
                 break
     if month is None and len(words) > 1:
+        # A known client followed by words that are no month ("Acme Dental Novembr"): say so, rather
+        # than asking "did you mean Acme Dental?" about a name that was right.
+        for size in (2, 1):
+            found = _known_client(words[:-size], known) if len(words) > size else None
+            tail = _rest(text, words, len(words) - size)
+            named_exactly = found is not None and found[0].known and found[1] == len(words) - size
+            if named_exactly and _MONTHISH.match(tail):
+                raise _Refusal(_NOT_A_MONTH.format(tail), REPORT_EXAMPLE)
         tail = _rest(text, words, len(words) - 1)
         if re.match(r"^\d{4}-\d{1,2}$", tail) or tail.lower() in {"month"}:
-            raise _Refusal(f"I can't tell which month “{tail}” is.", REPORT_EXAMPLE)
+            raise _Refusal(_NOT_A_MONTH.format(tail), REPORT_EXAMPLE)
     if month is not None and month > today:
         raise _Refusal("That month hasn't begun yet; pick this month or an earlier one.", REPORT_EXAMPLE)
     found = _known_client(named, known)

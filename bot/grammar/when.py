@@ -342,7 +342,8 @@ def parse_month(phrase: str, *, today: date) -> date | None:
         return None
     month = _MONTHS.index(named[1][:3]) + 1
     if named[2] is not None:
-        return date(int(named[2]), month, 1)
+        year = int(named[2])
+        return date(year, month, 1) if year >= 1900 else None
     year = today.year if month <= today.month else today.year - 1
     return date(year, month, 1)
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import uvicorn
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.internals import parse_body
 from slack_sdk.signature import Clock, SignatureVerifier
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -18,6 +19,7 @@ from starlette.routing import Route
 from bot.core import Core
 from bot.services import Services
 from bot.settings import Settings
+from handlers.slack import translate
 from handlers.slack.app import BotAuthorization, build_bolt_app
 from handlers.slack.runner import CoreRunner
 
@@ -91,6 +93,12 @@ def build_web_app(bolt_app: AsyncApp, signing_secret: str) -> Starlette:
         # Starlette keeps the body we read, so Bolt's handler reads the same bytes again.
         request._body = body
         try:
+            if body.startswith(b"payload=") and not translate.dispatchable(
+                parse_body(body.decode("utf-8"), request.headers.get("content-type"))
+            ):
+                # Bolt answers 500 to a signed payload it can't route (no actions, a view without a type).
+                logger.warning("ignored an interaction payload without the parts it needs")
+                return Response(status_code=200)
             return await handler.handle(request)
         except Exception as error:
             # Bolt raises while parsing a signed body it can't make sense of (payload=not-json, a JSON

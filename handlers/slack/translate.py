@@ -63,16 +63,39 @@ def press(body: dict[str, Any], action: dict[str, Any]) -> Press:
     )
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def dispatchable(body: Any) -> bool:
+    """False for an interaction payload too malformed to route: no actions, or a view without a type."""
+    if not isinstance(body, dict):
+        return True  # not ours to judge: Bolt refuses what it can't parse
+    if body.get("type") == "block_actions":
+        actions = body.get("actions")
+        if not isinstance(actions, list) or not actions:
+            return False
+        return all(isinstance(item, dict) and isinstance(item.get("action_id"), str) for item in actions)
+    if body.get("type") in {"view_submission", "view_closed"}:
+        view = body.get("view")
+        return isinstance(view, dict) and isinstance(view.get("type"), str)
+    return True
+
+
 def submission(body: dict[str, Any]) -> Submission:
-    """A submitted modal: text inputs by block id, and which tick boxes are ticked."""
-    view = body.get("view") or {}
+    """A submitted modal: text inputs by block id and ticked boxes; malformed parts are skipped."""
+    view = _dict(body.get("view"))
     values: dict[str, str] = {}
     ticked: set[str] = set()
     chosen: dict[str, frozenset[str]] = {}
-    for block_id, elements in (view.get("state", {}).get("values") or {}).items():
-        for element in elements.values():
+    for block_id, elements in _dict(_dict(view.get("state")).get("values")).items():
+        for element in _dict(elements).values():
+            if not isinstance(element, dict):
+                continue
             if element.get("type") == "checkboxes":
-                selected = element.get("selected_options") or []
+                options = element.get("selected_options")
+                options = options if isinstance(options, list) else []
+                selected = [option for option in options if isinstance(option, dict)]
                 if selected:
                     ticked.add(block_id)
                 chosen[block_id] = frozenset(str(option.get("value", "")) for option in selected)
