@@ -13,13 +13,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session
 
-from bot import digest, forms, listing, nudge_actions, preferences, promises, report, visits
+from bot import digest, forms, home, listing, nudge_actions, preferences, promises, report, visits
 from bot.clients import CHOOSE, resolve, unresolved
 from bot.context import Context, Refused
 from bot.grammar import commands as grammar
 from bot.help import usage
 from bot.people import Actor, Invocation, Press, Profile, Submission
-from bot.replies import Form, FormOutcome, Header, Reply, Section, error
+from bot.replies import Form, FormOutcome, Reply, Section, error
 from bot.services import Services
 from storage import repositories as repo
 from storage.models import Client, Technician
@@ -27,6 +27,7 @@ from storage.models import Client, Technician
 logger = logging.getLogger(__name__)
 
 PROFILE_MAX_AGE = timedelta(days=7)
+MAX_ID = 2**31 - 1
 
 ALREADY_DONE = Reply(
     summary="Already done",
@@ -105,7 +106,8 @@ class Core:
         with self._technician(actor, now) as (session, workspace_id, technician):
             if request_key is not None and not repo.claim_request(session, key=request_key, now=now):
                 raise Refused(ALREADY_DONE)
-            zone = _zone(technician.timezone)
+            # A zone chosen on App Home wins over the chat profile's.
+            zone = _zone(technician.timezone_override) or _zone(technician.timezone)
             yield Context(
                 session=session,
                 workspace_id=workspace_id,
@@ -230,6 +232,7 @@ class Core:
             visits.CALL_LOGGED: visits.call_pressed,
             visits.NARROW_WINDOW: lambda ctx, value: visits.narrow_window(ctx, _number(value)),
             promises.KEPT: promises.kept_pressed,
+            digest.REQUEST: lambda ctx, value: digest.on_demand(ctx),
             **nudge_actions.HANDLERS,
         }
         handler = handlers.get(press.action)
@@ -250,11 +253,16 @@ class Core:
         invocation = Invocation(press.actor, command, text, request_key=f"choose:{key}" if key else None)
         return self.command(invocation, force_new=new).reply
 
-    def home(self, actor: Actor) -> Reply:
-        """What the technician has open, for App Home."""
-        reply, refusal, _ = self._run(actor, None, lambda ctx: listing.list_open(ctx, None))
-        shown = refusal or reply or ALREADY_DONE
-        return Reply(summary=shown.summary, blocks=(Header("What's open"), *shown.blocks), tone=shown.tone)
+    def home(self, actor: Actor, notice: Reply | None = None) -> Reply:
+        """App Home: the technician's open items, settings and (managers) the team; `notice` on top."""
+        reply, refusal, _ = self._run(actor, None, lambda ctx: home.build(ctx, notice))
+        return refusal or reply or ALREADY_DONE
+
+    def settings_form(self, actor: Actor) -> Form:
+        """The App Home settings form, filled in with the technician's current settings."""
+        form, _, _ = self._run(actor, None, forms.settings_form)
+        assert form is not None  # building the form refuses nothing
+        return form
 
     def form(self, command: str) -> Form:
         """The form shown for a command typed without text."""
@@ -265,7 +273,10 @@ class Core:
         submit = forms.submit_visit if submission.kind == forms.VISIT_FORM else forms.submit_promise
 
         def work(ctx: Context) -> FormOutcome:
-            outcome = submit(ctx, submission.values, submission.ticked)
+            if submission.kind == forms.SETTINGS_FORM:
+                outcome = forms.submit_settings(ctx, submission.values, submission.chosen)
+            else:
+                outcome = submit(ctx, submission.values, submission.ticked)
             if outcome.errors:
                 raise _FormRefused(outcome)
             return outcome
@@ -301,6 +312,10 @@ class _FormRefused(Exception):
 
 def _number(value: str) -> int:
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         raise Refused(error("That button is out of date.")) from None
+    if abs(number) > MAX_ID:
+        # Beyond a database integer: SQLite would raise OverflowError and PostgreSQL an error.
+        raise Refused(error("That button is out of date."))
+    return number

@@ -44,13 +44,37 @@ CHECKIN_SNOOZE = "checkin.snooze"
 RUNNING_LATE = "appointment.late"
 MOVE_HINT = "promise.movehint"
 
+# Every kind a technician can turn off on App Home, with how the settings name it.
+KINDS: tuple[tuple[str, str], ...] = (
+    (FOLLOWUP, "Follow-up e-mails"),
+    (CALL, "Calls after cancellations"),
+    (PROMISE, "Promises"),
+    (CHECKIN, "Check-ins"),
+    (APPOINTMENT, "Appointment mornings"),
+)
+
+
+def zone_name(technician: Technician) -> str | None:
+    """The technician's time zone: the one they chose on App Home, else their chat profile's."""
+    return technician.timezone_override or technician.timezone
+
+
+def muted_kinds(technician: Technician) -> frozenset[str]:
+    """The kinds of nudge the technician turned off."""
+    return frozenset(kind for kind in technician.muted_kinds.split(",") if kind)
+
 
 def working_hours(technician: Technician, default_tz: ZoneInfo) -> WorkingHours:
-    """A technician's working hours in their zone (the default zone until Slack has told us theirs)."""
-    try:
-        zone = ZoneInfo(technician.timezone) if technician.timezone else default_tz
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = default_tz
+    """A technician's working hours in their zone (the default zone until we know theirs)."""
+    zone = default_tz
+    for name in (technician.timezone_override, technician.timezone):
+        if not name:
+            continue
+        try:
+            zone = ZoneInfo(name)
+            break
+        except (ZoneInfoNotFoundError, ValueError):
+            continue
     return WorkingHours(
         tz=zone,
         start=time(technician.work_start_minute // 60, technician.work_start_minute % 60),
@@ -176,6 +200,9 @@ def still_due(session: Session, nudge: Nudge, hours: WorkingHours, now: datetime
     us to wait) is superseded by the next day's, a moved due date's or a later round's, which the
     planner writes in its turn, so the technician never gets the old one and the new one together.
     """
+    if nudge.technician is not None and nudge.kind in muted_kinds(nudge.technician):
+        # Turned off on App Home since it was planned: skipped, not held for later.
+        return False
     subject = _subject(session, nudge.subject)
     rule = _RULES.get((type(subject), nudge.kind))
     if rule is None:
@@ -184,7 +211,8 @@ def still_due(session: Session, nudge: Nudge, hours: WorkingHours, now: datetime
     return due is not None and due.period == nudge.period
 
 
-def _contact(client: Client) -> str:
+def contact(client: Client) -> str:
+    """The client's contact name and phone, or how to add them."""
     parts = [part for part in (client.contact_name, client.contact_phone) if part]
     return ", ".join(parts) if parts else "no contact on file (/visit contact)"
 
@@ -206,6 +234,55 @@ def compose(session: Session, nudge: Nudge, hours: WorkingHours, now: datetime) 
     raise ValueError(f"no subject for nudge {nudge.id} ({nudge.subject})")
 
 
+def followup_buttons(visit_id: int) -> Actions:
+    """ "Mark sent" / "Snooze until tomorrow" for a follow-up not yet sent."""
+    return Actions(
+        (
+            Button("Mark sent", visits.FOLLOWUP_SENT, str(visit_id), "primary"),
+            Button("Snooze until tomorrow", SNOOZE_FOLLOWUP, str(visit_id)),
+        )
+    )
+
+
+def running_late_button(appointment_id: int) -> Button:
+    """ "Running late" on the day of an appointment."""
+    return Button("Running late", RUNNING_LATE, str(appointment_id))
+
+
+def promise_buttons(promise_id: int) -> Actions:
+    """ "Kept" / "Move" for an open promise."""
+    return Actions((promises.kept_button(promise_id), Button("Move", MOVE_HINT, str(promise_id))))
+
+
+def checkin_buttons(client_id: int) -> Actions:
+    """Log the call, e-mail or meeting that was the check-in, or snooze it for three days."""
+    return Actions(
+        (
+            Button("Log a call", CHECKIN_TOUCH, f"{client_id}:call", "primary"),
+            Button("Log an e-mail", CHECKIN_TOUCH, f"{client_id}:email"),
+            Button("Log a meeting", CHECKIN_TOUCH, f"{client_id}:meeting"),
+            Button("Snooze 3 days", CHECKIN_SNOOZE, str(client_id)),
+        )
+    )
+
+
+def promise_when(promise: Promise, hours: WorkingHours, now: datetime) -> str:
+    """`due Fri 27 Nov`, `due today` or `overdue since Fri 20 Nov`, in the technician's days."""
+    due_day = hours.local_day(promise.due_at)
+    today = hours.local_day(now)
+    if today < due_day:
+        return f"due {texts.due(promise.due_at, hours.tz, now=now)}"
+    if today == due_day:
+        return "due today"
+    return f"overdue since {texts.due(promise.due_at, hours.tz, now=now)}"
+
+
+def since_last_touch(client: Client, now: datetime) -> str:
+    """`45 days since the last touch`, or `no touch logged yet`."""
+    last = client.last_touch_at
+    return f"{(now - last).days} days since the last touch" if last else "no touch logged yet"
+
+
 def _followup(visit: Visit, tz: ZoneInfo, now: datetime) -> Reply:
     client = visit.client
     when = texts.day(visit.visited_at, tz, now=now)
@@ -215,12 +292,7 @@ def _followup(visit: Visit, tz: ZoneInfo, now: datetime) -> Reply:
             f"({format_duration(visit.minutes)}) hasn't gone out yet. Here it is again:"
         ),
         *visits.draft_blocks(visit, tz),
-        Actions(
-            (
-                Button("Mark sent", visits.FOLLOWUP_SENT, str(visit.id), "primary"),
-                Button("Snooze until tomorrow", SNOOZE_FOLLOWUP, str(visit.id)),
-            )
-        ),
+        followup_buttons(visit.id),
     ]
     return Reply(summary=f"Follow-up to {client.name} not sent yet", blocks=tuple(blocks))
 
@@ -233,7 +305,7 @@ def _call(appointment: Appointment, tz: ZoneInfo, now: datetime) -> Reply:
         blocks=(
             Section(
                 f":telephone_receiver: You cancelled *{client.name}* ({when}). Please phone them: "
-                f"{_contact(client)}. A cancellation by e-mail alone leaves them waiting."
+                f"{contact(client)}. A cancellation by e-mail alone leaves them waiting."
             ),
             visits.call_buttons(appointment.id),
         ),
@@ -246,28 +318,21 @@ def _appointment(appointment: Appointment, tz: ZoneInfo, now: datetime) -> Reply
     return Reply(
         summary=f"Today: {client.name} {when}",
         blocks=(
-            Section(f":calendar: Today you're at *{client.name}*, {when}. Contact: {_contact(client)}."),
+            Section(f":calendar: Today you're at *{client.name}*, {when}. Contact: {contact(client)}."),
             Section("If you'll be late, phone them before the window starts (not an e-mail)."),
-            Actions((Button("Running late", RUNNING_LATE, str(appointment.id)),)),
+            Actions((running_late_button(appointment.id),)),
         ),
     )
 
 
 def _promise(promise: Promise, hours: WorkingHours, now: datetime) -> Reply:
     client = promise.client
-    due_day = hours.local_day(promise.due_at)
-    today = hours.local_day(now)
-    if today < due_day:
-        when = f"due {texts.due(promise.due_at, hours.tz, now=now)}"
-    elif today == due_day:
-        when = "due today"
-    else:
-        when = f"overdue since {texts.due(promise.due_at, hours.tz, now=now)}"
+    when = promise_when(promise, hours, now)
     return Reply(
         summary=f"Promise #{promise.id} to {client.name} is {when}",
         blocks=(
             Section(f":handshake: Promise #{promise.id} to *{client.name}*: {promise.text}. It's {when}."),
-            Actions((promises.kept_button(promise.id), Button("Move", MOVE_HINT, str(promise.id)))),
+            promise_buttons(promise.id),
             Note(
                 "Can't make it? Move it and tell the client the new date: /promise move "
                 f"{promise.id} to <date>"
@@ -277,22 +342,14 @@ def _promise(promise: Promise, hours: WorkingHours, now: datetime) -> Reply:
 
 
 def _checkin(client: Client, tz: ZoneInfo, now: datetime) -> Reply:
-    last = client.last_touch_at
-    since = f"{(now - last).days} days since the last touch" if last else "no touch logged yet"
+    since = since_last_touch(client, now)
     return Reply(
         summary=f"Time to check in with {client.name}",
         blocks=(
             Section(
                 f":wave: Time to check in with *{client.name}*: {since}. A short call keeps clients for "
-                f"years. Contact: {_contact(client)}."
+                f"years. Contact: {contact(client)}."
             ),
-            Actions(
-                (
-                    Button("Log a call", CHECKIN_TOUCH, f"{client.id}:call", "primary"),
-                    Button("Log an e-mail", CHECKIN_TOUCH, f"{client.id}:email"),
-                    Button("Log a meeting", CHECKIN_TOUCH, f"{client.id}:meeting"),
-                    Button("Snooze 3 days", CHECKIN_SNOOZE, str(client.id)),
-                )
-            ),
+            checkin_buttons(client.id),
         ),
     )

@@ -39,28 +39,39 @@ _DAY = timedelta(days=1)
 
 
 class _Hours:
-    """Working hours by technician id, built once per planning pass."""
+    """Working hours (and the kinds of nudge turned off) by technician id, built once per planning pass."""
 
     def __init__(self, session: Session, default_tz: ZoneInfo) -> None:
         self.session = session
         self.default_tz = default_tz
         self.known: dict[int, WorkingHours] = {}
+        self.muted: dict[int, frozenset[str]] = {}
+
+    def _remember(self, technician: Technician) -> WorkingHours:
+        hours = nudges.working_hours(technician, self.default_tz)
+        self.known[technician.id] = hours
+        self.muted[technician.id] = nudges.muted_kinds(technician)
+        return hours
 
     def load(self, technician_ids: set[int]) -> None:
         """Fetch the hours of every technician not yet known, in one query rather than one each."""
         missing = technician_ids - self.known.keys()
         if missing:
             for technician in self.session.scalars(select(Technician).where(Technician.id.in_(missing))):
-                self.known[technician.id] = nudges.working_hours(technician, self.default_tz)
+                self._remember(technician)
 
     def of(self, technician_id: int) -> WorkingHours:
         hours = self.known.get(technician_id)
         if hours is None:
             technician = self.session.get(Technician, technician_id)
             assert technician is not None
-            hours = nudges.working_hours(technician, self.default_tz)
-            self.known[technician_id] = hours
+            hours = self._remember(technician)
         return hours
+
+    def wants(self, technician_id: int, kind: str) -> bool:
+        """False when the technician turned this kind of nudge off on App Home."""
+        self.of(technician_id)
+        return kind not in self.muted[technician_id]
 
 
 def _rows(
@@ -81,7 +92,7 @@ def _rows(
         if not working.is_working(now):
             continue
         due = rule(item, working, now)
-        if due is None:
+        if due is None or not hours.wants(technician_id, due.kind):
             continue
         rows.append(
             {

@@ -6,17 +6,19 @@ import asyncio
 import contextlib
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core import Core, Handled
-from bot.forms import VISIT_FORM
+from bot.forms import SETTINGS_FORM, VISIT_FORM
+from bot.home import NOTICE_BLOCKS
 from bot.people import Actor
-from bot.replies import FormOutcome, Reply, Section
+from bot.replies import Attachment, FormOutcome, Reply, Section
 from handlers.slack import render, translate
 from handlers.slack.profiles import ProfileFetcher
 from handlers.slack.runner import Background, CoreRunner
@@ -26,8 +28,18 @@ logger = logging.getLogger(__name__)
 WORKING = Reply(summary="Working on it…", blocks=(Section("Working on it… I'll reply here in a moment."),))
 FORM_FAILED = "Something went wrong on my side and nothing was saved. Please try again."
 FAILED = Reply(summary="Something went wrong", blocks=(Section(f":warning: {FORM_FAILED}"),), tone="error")
+FILE_FAILED = Reply(
+    summary="I couldn't attach the file",
+    blocks=(Section(":warning: I couldn't attach the file here, sorry. Its text is in my reply above."),),
+    tone="error",
+)
 # Every action id the core hands out: "area.verb", plus the "#n" the renderer adds.
 ACTION_IDS = re.compile(r"^[a-z]+\.[a-z]+(#\d+)?$")
+# "Change settings" on App Home opens a form, which needs the press's trigger id: its own listener.
+SETTINGS_BUTTON = re.compile(r"^home\.settings(#\d+)?$")
+# A Home refresh waits (this long at most) for a profile fetch under way, so it shows the person's zone.
+PROFILE_WAIT_S = 10.0
+PROFILE_POLL_S = 0.05
 
 
 @dataclass
@@ -43,6 +55,11 @@ class SlackListeners:
     runner: CoreRunner
     background: Background
     profiles: ProfileFetcher
+    # App Home refreshes: whose is being published, whose changed again meanwhile, and the answer to
+    # show on top (a button pressed on the Home). A burst of changes publishes once or twice, not each.
+    refreshing: set[Actor] = field(default_factory=set)
+    stale: set[Actor] = field(default_factory=set)
+    notices: dict[Actor, Reply] = field(default_factory=dict)
 
     async def command(
         self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
@@ -68,8 +85,10 @@ class SlackListeners:
             )
             return
         await ack(**render.build_message(handled.reply), response_type="ephemeral")
+        self._share_files(client, invocation.actor.user, handled.reply)
         if handled.refresh_profile:
             self.profiles.schedule(client, invocation.actor)
+        self._changed(client, invocation.actor, handled.reply)
 
     async def _answer_late(
         self, future: asyncio.Future[Handled], respond: AsyncRespond, client: AsyncWebClient, actor: Actor
@@ -81,8 +100,31 @@ class SlackListeners:
             await respond(**render.build_message(FAILED), response_type="ephemeral", replace_original=True)
             return
         await respond(**render.build_message(handled.reply), response_type="ephemeral", replace_original=True)
+        self._share_files(client, actor.user, handled.reply)
         if handled.refresh_profile:
             self.profiles.schedule(client, actor)
+        self._changed(client, actor, handled.reply)
+
+    def _share_files(self, client: AsyncWebClient, user: str, reply: Reply) -> None:
+        """Share a reply's files (a report to download) in the person's DM, after the ack."""
+        if reply.files:
+            self.background.spawn(self._upload_files(client, user, reply.files), what="file upload")
+
+    async def _upload_files(self, client: AsyncWebClient, user: str, files: tuple[Attachment, ...]) -> None:
+        try:
+            opened = await client.conversations_open(users=user)
+            channel = str(opened["channel"]["id"])
+            for file in files:
+                await client.files_upload_v2(
+                    channel=channel, content=file.content, filename=file.filename, title=file.title
+                )
+        except SlackApiError as failure:
+            logger.warning("could not share a file with %s: %s", user, failure.response.get("error"))
+            await self._direct_message(client, user, FILE_FAILED)
+        except (SlackRequestError, aiohttp.ClientError, OSError) as failure:
+            # The bytes did not reach Slack's upload URL, or the network failed on the way.
+            logger.warning("could not upload a file for %s: %s", user, type(failure).__name__)
+            await self._direct_message(client, user, FILE_FAILED)
 
     async def _open_form(self, client: AsyncWebClient, body: dict[str, Any], command: str) -> None:
         form = self.core.form(command)
@@ -124,10 +166,29 @@ class SlackListeners:
         except Exception:
             logger.exception("a button failed")
             reply = FAILED
-        if on_home:
-            await self._publish_home(client, actor)
-        else:
+        if not on_home:
             await respond(**render.build_message(reply), replace_original=True)
+            self._changed(client, actor, reply)
+        elif reply.files or len(reply.blocks) > NOTICE_BLOCKS:
+            # Too long to show on top of the Home (a digest, say): it goes to a DM instead.
+            await self._direct_message(client, actor.user, reply)
+            self._refresh_home(client, actor)
+        else:
+            self._refresh_home(client, actor, notice=reply)
+
+    async def open_settings(self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
+        """ "Change settings" on App Home: the settings form, opened with this press's trigger id."""
+        await ack()
+        actor = translate.actor(body)
+        trigger_id = str(body.get("trigger_id", ""))
+        self.background.spawn(self._open_settings(client, actor, trigger_id), what="views.open")
+
+    async def _open_settings(self, client: AsyncWebClient, actor: Actor, trigger_id: str) -> None:
+        form = await self.runner.start(self.core.settings_form, actor)
+        try:
+            await client.views_open(trigger_id=trigger_id, view=render.build_modal(form, private_metadata={}))
+        except SlackApiError as failure:
+            logger.warning("views.open failed: %s", failure.response.get("error"))
 
     async def submit(self, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         """A submitted form: errors go back onto the fields; success closes it and DMs the reply."""
@@ -138,26 +199,31 @@ class SlackListeners:
         except Exception:
             logger.exception("form %s failed", submission.kind)
             # Keep the form open with what was typed, so trying again is one click.
-            form = self.core.form("visit" if submission.kind == VISIT_FORM else "promise")
-            await ack(response_action="errors", errors={form.fields[0].id: FORM_FAILED})
+            if submission.kind == SETTINGS_FORM:
+                first = "hours"
+            else:
+                first = self.core.form("visit" if submission.kind == VISIT_FORM else "promise").fields[0].id
+            await ack(response_action="errors", errors={first: FORM_FAILED})
             return
         if outcome is not None and outcome.errors:
             await ack(response_action="errors", errors=outcome.errors)
             return
         await ack()
-        self.background.spawn(self._confirm_submission(future, client, submission.actor.user), what="form")
+        self.background.spawn(self._confirm_submission(future, client, submission.actor), what="form")
 
     async def _confirm_submission(
-        self, future: asyncio.Future[FormOutcome], client: AsyncWebClient, user: str
+        self, future: asyncio.Future[FormOutcome], client: AsyncWebClient, actor: Actor
     ) -> None:
         try:
             outcome = await future
         except Exception:
             logger.exception("a form failed after the ack")
-            await self._direct_message(client, user, FAILED)
+            await self._direct_message(client, actor.user, FAILED)
             return
         if outcome.reply is not None:
-            await self._direct_message(client, user, outcome.reply)
+            await self._direct_message(client, actor.user, outcome.reply)
+        if not outcome.errors:
+            self._refresh_home(client, actor)
 
     async def _direct_message(self, client: AsyncWebClient, user: str, reply: Reply) -> None:
         try:
@@ -170,15 +236,52 @@ class SlackListeners:
         if event.get("tab", "home") != "home":
             return
         actor = Actor(workspace=str(body.get("team_id", "")), user=str(event.get("user", "")))
-        self.background.spawn(self._refresh_home(client, actor), what="App Home")
+        self._refresh_home(client, actor)
+        self.background.spawn(self._check_profile(client, actor), what="profile check")
 
-    async def _refresh_home(self, client: AsyncWebClient, actor: Actor) -> None:
-        await self._publish_home(client, actor)
+    async def _check_profile(self, client: AsyncWebClient, actor: Actor) -> None:
         if await self.runner.start(self.core.needs_profile, actor):
             self.profiles.schedule(client, actor)
 
-    async def _publish_home(self, client: AsyncWebClient, actor: Actor) -> None:
-        reply = await self.runner.start(self.core.home, actor)
+    def _changed(self, client: AsyncWebClient, actor: Actor, reply: Reply) -> None:
+        """After a command or a button on a message: the person's Home, unless nothing changed."""
+        if reply.tone != "error":
+            self._refresh_home(client, actor)
+
+    def _refresh_home(self, client: AsyncWebClient, actor: Actor, notice: Reply | None = None) -> None:
+        """Republish the person's App Home in the background; one already under way goes once more."""
+        if not actor.user:
+            return
+        if notice is not None:
+            self.notices[actor] = notice
+        if actor in self.refreshing:
+            self.stale.add(actor)
+            return
+        self.refreshing.add(actor)
+        self.background.spawn(self._republish(client, actor), what="App Home")
+
+    async def _republish(self, client: AsyncWebClient, actor: Actor) -> None:
+        try:
+            await self._profile_settled(actor)
+            while True:
+                # Anything changed from here on is published by the next round, not lost.
+                self.stale.discard(actor)
+                await self._publish_home(client, actor, self.notices.pop(actor, None))
+                if actor not in self.stale:
+                    return
+        finally:
+            self.refreshing.discard(actor)
+            self.stale.discard(actor)
+
+    async def _profile_settled(self, actor: Actor) -> None:
+        """Wait while this person's profile is being fetched, so the Home shows times in their zone."""
+        waited = 0.0
+        while actor in self.profiles.in_flight and waited < PROFILE_WAIT_S:
+            await asyncio.sleep(PROFILE_POLL_S)
+            waited += PROFILE_POLL_S
+
+    async def _publish_home(self, client: AsyncWebClient, actor: Actor, notice: Reply | None = None) -> None:
+        reply = await self.runner.start(self.core.home, actor, notice)
         try:
             await client.views_publish(user_id=actor.user, view=render.build_home(reply))
         except SlackApiError as failure:
@@ -189,7 +292,10 @@ def register(app: AsyncApp, listeners: SlackListeners) -> None:
     """Every command, action, view and event Nudgebot answers."""
     app.command("/visit")(listeners.command)
     app.command("/promise")(listeners.command)
+    # Before the generic one: Bolt runs the first listener that matches.
+    app.action(SETTINGS_BUTTON)(listeners.open_settings)
     app.action(ACTION_IDS)(listeners.action)
     app.view("visit.log")(listeners.submit)
     app.view("promise.add")(listeners.submit)
+    app.view(SETTINGS_FORM)(listeners.submit)
     app.event("app_home_opened")(listeners.home_opened)
