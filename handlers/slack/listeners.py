@@ -39,7 +39,6 @@ ACTION_IDS = re.compile(r"^[a-z]+\.[a-z]+(#\d+)?$")
 SETTINGS_BUTTON = re.compile(r"^home\.settings(#\d+)?$")
 # A Home refresh waits (this long at most) for a profile fetch under way, so it shows the person's zone.
 PROFILE_WAIT_S = 10.0
-PROFILE_POLL_S = 0.05
 
 
 @dataclass
@@ -262,7 +261,8 @@ class SlackListeners:
 
     async def _republish(self, client: AsyncWebClient, actor: Actor) -> None:
         try:
-            await self._profile_settled(actor)
+            # On someone's first command their profile is being fetched: wait, so times are in their zone.
+            await self.profiles.settled(actor, timeout=PROFILE_WAIT_S)
             while True:
                 # Anything changed from here on is published by the next round, not lost.
                 self.stale.discard(actor)
@@ -272,13 +272,6 @@ class SlackListeners:
         finally:
             self.refreshing.discard(actor)
             self.stale.discard(actor)
-
-    async def _profile_settled(self, actor: Actor) -> None:
-        """Wait while this person's profile is being fetched, so the Home shows times in their zone."""
-        waited = 0.0
-        while actor in self.profiles.in_flight and waited < PROFILE_WAIT_S:
-            await asyncio.sleep(PROFILE_POLL_S)
-            waited += PROFILE_POLL_S
 
     async def _publish_home(self, client: AsyncWebClient, actor: Actor, notice: Reply | None = None) -> None:
         reply = await self.runner.start(self.core.home, actor, notice)

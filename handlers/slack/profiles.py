@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from typing import Any
@@ -38,7 +39,7 @@ class ProfileFetcher:
     def __init__(self, core: Core, runner: CoreRunner, *, concurrency: int = 4) -> None:
         self.core = core
         self.runner = runner
-        self.in_flight: set[Actor] = set()
+        self.in_flight: dict[Actor, asyncio.Task[None]] = {}
         self.resting: dict[Actor, float] = {}
         self.tasks: set[asyncio.Task[None]] = set()
         self.limit = asyncio.Semaphore(concurrency)
@@ -49,8 +50,8 @@ class ProfileFetcher:
             return
         if self.resting.get(actor, 0.0) > time.monotonic():
             return
-        self.in_flight.add(actor)
         task = asyncio.create_task(self._fetch(client, actor))
+        self.in_flight[actor] = task
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
@@ -72,7 +73,15 @@ class ProfileFetcher:
             logger.exception("could not refresh the profile of %s", actor.user)
             self.resting[actor] = time.monotonic() + RETRY_AFTER_S
         finally:
-            self.in_flight.discard(actor)
+            self.in_flight.pop(actor, None)
+
+    async def settled(self, actor: Actor, *, timeout: float) -> None:
+        """Wait, at most `timeout` seconds, for a fetch under way for this person to be stored."""
+        task = self.in_flight.get(actor)
+        if task is not None:
+            # Shielded: a caller giving up must not cancel the fetch itself.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(task), timeout)
 
     async def drain(self) -> None:
         """Wait for running fetches (tests and shutdown)."""

@@ -199,19 +199,21 @@ def test_the_same_ids_from_another_workspace_are_refused(
 ACTING_ON_IDS = [action for action, value, _ in ANAS_BUTTONS if action != digest.REQUEST]
 
 
+GARBAGE_VALUES = ["999", "0", "-1", "", "abc", "1.5", "99999999999999999999", "1:bogus", " ", "null", "💥"]
+
+
 @pytest.mark.parametrize("action", sorted(set(ACTING_ON_IDS)))
-@pytest.mark.parametrize(
-    "value", ["999", "0", "-1", "", "abc", "1.5", "99999999999999999999", "1:bogus", " ", "null", "💥"]
-)
 def test_a_missing_id_or_a_garbage_value_is_refused_politely(
-    forger: Forger, session: Session, action: str, value: str
+    forger: Forger, session: Session, action: str
 ) -> None:
     before = snapshot(session)
 
-    answer = forger.press(action, value, user="U222")
+    # One bot for all the values of an action: each press is its own request, and nothing may change.
+    for value in GARBAGE_VALUES:
+        answer = forger.press(action, value, user="U222")
 
-    assert answer[0].startswith(":warning: ")
-    assert "Something went wrong" not in answer[0]
+        assert answer[0].startswith(":warning: "), value
+        assert "Something went wrong" not in answer[0], value
     assert snapshot(session) == before
 
 
@@ -262,53 +264,54 @@ def test_an_empty_actions_list_gets_a_200_and_changes_nothing(
     assert snapshot(session) == before
 
 
-@pytest.mark.parametrize(
-    "view",
-    [
-        None,
-        "garbage",
-        {"callback_id": "visit.log", "id": "V1"},
-        {"type": "modal", "callback_id": "visit.log", "id": "V2", "state": "garbage"},
-        {"type": "modal", "callback_id": "visit.log", "id": "V3", "state": None},
-        {"type": "modal", "callback_id": "visit.log", "id": "V4", "state": {"values": "x"}},
-        {"type": "modal", "callback_id": "visit.log", "id": "V5", "state": {"values": {"client": "x"}}},
-        {
-            "type": "modal",
-            "callback_id": "visit.log",
-            "id": "V6",
-            "state": {"values": {"client": {"c": "x"}}},
-        },
-        {
-            "type": "modal",
-            "callback_id": "promise.add",
-            "id": "V7",
-            "state": {"values": {"client": {"c": None}}},
-        },
-        {
-            "type": "modal",
-            "callback_id": "home.settings",
-            "id": "V8",
-            "state": {"values": {"kinds": {"kinds": {"type": "checkboxes", "selected_options": "x"}}}},
-        },
-        {
-            "type": "modal",
-            "callback_id": "home.settings",
-            "id": "V9",
-            "state": {"values": {"kinds": {"kinds": {"type": "checkboxes", "selected_options": [None, 5]}}}},
-        },
-    ],
-)
+MALFORMED_VIEWS: list[Any] = [
+    None,
+    "garbage",
+    {"callback_id": "visit.log", "id": "V1"},
+    {"type": "modal", "callback_id": "visit.log", "id": "V2", "state": "garbage"},
+    {"type": "modal", "callback_id": "visit.log", "id": "V3", "state": None},
+    {"type": "modal", "callback_id": "visit.log", "id": "V4", "state": {"values": "x"}},
+    {"type": "modal", "callback_id": "visit.log", "id": "V5", "state": {"values": {"client": "x"}}},
+    {
+        "type": "modal",
+        "callback_id": "visit.log",
+        "id": "V6",
+        "state": {"values": {"client": {"c": "x"}}},
+    },
+    {
+        "type": "modal",
+        "callback_id": "promise.add",
+        "id": "V7",
+        "state": {"values": {"client": {"c": None}}},
+    },
+    {
+        "type": "modal",
+        "callback_id": "home.settings",
+        "id": "V8",
+        "state": {"values": {"kinds": {"kinds": {"type": "checkboxes", "selected_options": "x"}}}},
+    },
+    {
+        "type": "modal",
+        "callback_id": "home.settings",
+        "id": "V9",
+        "state": {"values": {"kinds": {"kinds": {"type": "checkboxes", "selected_options": [None, 5]}}}},
+    },
+]
+
+
 def test_a_malformed_form_submission_gets_a_200_and_changes_nothing(
-    slack: SlackClient, session: Session, view: Any
+    slack: SlackClient, session: Session
 ) -> None:
     before = snapshot(session)
-    body = payload("view_submission")
-    body["user"]["id"] = "U222"
-    body["view"] = view
 
-    response = slack.post(b"payload=" + quote(json.dumps(body)).encode())
+    for view in MALFORMED_VIEWS:
+        body = payload("view_submission")
+        body["user"]["id"] = "U222"
+        body["view"] = view
 
-    assert response.status_code == 200
+        response = slack.post(b"payload=" + quote(json.dumps(body)).encode())
+
+        assert response.status_code == 200, view
     assert snapshot(session) == before
 
 
