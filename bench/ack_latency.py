@@ -3,7 +3,7 @@
 """Measure how fast Nudgebot acks /visit compared with a bare Bolt app, under the same signed load.
 
 Usage: python bench/ack_latency.py [-n 2000] [-c 20] [--warmup 200] [--json out.json] [--only bare|bot]
-                                   [--rate REQ_PER_S] [--rounds 1]
+                                   [--rate REQ_PER_S] [--rounds 1] [--home-viewers]
 
 The default closed loop keeps -c requests in flight; once a server is CPU-bound its latencies mostly reflect
 throughput (Little's law: latency ~ c / req/s), after-ack work included. --rate sends on a fixed schedule
@@ -220,6 +220,31 @@ def command_body(*, user_id: str, text: str, response_url: str, trigger_id: str)
     )
 
 
+async def open_home(
+    session: aiohttp.ClientSession, url: str, verifier: SignatureVerifier, user_id: str
+) -> None:
+    """Tell the server `user_id` opened App Home, as Slack does, so its Home is refreshed after changes."""
+    body = json.dumps(
+        {
+            "token": "bEnChVeRiFiCaTiOnToKeN",
+            "team_id": "T111",
+            "api_app_id": "A111",
+            "type": "event_callback",
+            "event_id": f"Ev{secrets.token_hex(8)}",
+            "event_time": int(time.time()),
+            "event": {"type": "app_home_opened", "user": user_id, "channel": f"D{user_id}", "tab": "home"},
+        }
+    )
+    timestamp = str(int(time.time()))
+    headers = {
+        "Content-Type": "application/json",
+        "X-Slack-Request-Timestamp": timestamp,
+        "X-Slack-Signature": verifier.generate_signature(timestamp=timestamp, body=body) or "",
+    }
+    async with session.post(url, data=body.encode(), headers=headers) as response:
+        await response.read()
+
+
 def percentile(sorted_values: list[float], pct: float) -> float:
     """Return the nearest-rank percentile, so every figure is a latency that was actually observed."""
     if not sorted_values:
@@ -245,6 +270,7 @@ async def run_load(
     concurrency: int,
     rate: float | None,
     tag: str,
+    home_viewers: bool = False,
 ) -> RunSample:
     """Send `warmup` unmeasured requests, then the rest measured, closed-loop or at a fixed `rate`."""
     verifier = SignatureVerifier(secret)
@@ -314,6 +340,9 @@ async def run_load(
     fake.clear()
     started = finished = time.perf_counter()
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+        if home_viewers:
+            for user_id in sorted({user for user, _ in mix}):
+                await open_home(session, server.url, verifier, user_id)
         try:
             async with asyncio.timeout(SERVER_TIMEOUT_S):
                 await phase(session, range(warmup), measured=False)
@@ -511,6 +540,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="measure each server this many times, alternating the order, and pool the figures (default 1)",
     )
     parser.add_argument("--only", choices=["bare", "bot"], help="measure just one of the two servers")
+    parser.add_argument(
+        "--home-viewers",
+        action="store_true",
+        help="every technician opens App Home first, so the bot republishes it after their commands",
+    )
     args = parser.parse_args(argv)
     if min(args.n, args.c, args.rounds) < 1 or args.warmup < 0 or (args.rate is not None and args.rate <= 0):
         parser.error("-n, -c, --rounds and --rate must be positive and --warmup not negative")
@@ -559,6 +593,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"ack latency: n={args.n} c={args.c} warmup={args.warmup} rounds={args.rounds} "
             f"mode={'closed loop' if args.rate is None else f'open loop {args.rate:g}/s'} "
+            f"home_viewers={args.home_viewers} "
             f"python={platform.python_version()} cpus={os.cpu_count()}"
         )
         samples: dict[str, list[RunSample]] = {server.name: [] for server in servers}
@@ -575,6 +610,7 @@ def main(argv: list[str] | None = None) -> int:
                     concurrency=args.c,
                     rate=args.rate,
                     tag=f"{server.name}-r{round_number}",
+                    home_viewers=args.home_viewers,
                 )
                 samples[server.name].append(asyncio.run(cancel_on_sigterm(load)))
                 if server.process.poll() is not None:

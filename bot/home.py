@@ -60,7 +60,9 @@ class _Part:
     """A list on the Home: its heading, its entries and what to say about the ones left out."""
 
     title: str
+    # The first items (at most MAX_SHOWN), and how many there are in all.
     entries: tuple[_Entry, ...]
+    total: int
     more: str
     full_first: int = MAX_SHOWN
 
@@ -70,15 +72,15 @@ class _Part:
     def need(self) -> int:
         """Blocks to show it at its best: the heading, the items shown, and the "more" note."""
         shown = min(len(self.entries), MAX_SHOWN)
-        return 1 + sum(self._cost(i) for i in range(shown)) + (len(self.entries) > shown)
+        return 1 + sum(self._cost(i) for i in range(shown)) + (self.total > shown)
 
     def render(self, allowance: int) -> list[Block]:
         """As many items as fit in `allowance` blocks, the first ones in full while blocks remain."""
-        total = len(self.entries)
+        total = self.total
         header = Header(f"{self.title} ({total})")
         room = allowance - 1
         shown, spare = 0, 0
-        for count in range(min(total, MAX_SHOWN), 0, -1):
+        for count in range(min(len(self.entries), MAX_SHOWN), 0, -1):
             left = room - (count < total)
             if count <= left:
                 shown, spare = count, left - count
@@ -110,9 +112,9 @@ def _share(parts: Sequence[_Part], budget: int) -> list[int]:
     return allowances
 
 
-def _followups(ctx: Context, visits_open: Sequence[Visit]) -> _Part:
+def _followups(ctx: Context, visits_open: repo.Page[Visit]) -> _Part:
     entries = []
-    for visit in visits_open:
+    for visit in visits_open.items:
         line = (
             f"*{visit.client.name}*, {texts.day(visit.visited_at, ctx.tz, now=ctx.now)} "
             f"({format_duration(visit.minutes)}): {_short(visit.work_done)}"
@@ -124,23 +126,25 @@ def _followups(ctx: Context, visits_open: Sequence[Visit]) -> _Part:
                 line=Section(line, button=buttons.buttons[0]),
             )
         )
-    return _Part("Follow-ups to send", tuple(entries), "…and {count} more: /visit list", FULL_DRAFTS)
+    return _Part(
+        "Follow-ups to send", tuple(entries), visits_open.total, "…and {count} more: /visit list", FULL_DRAFTS
+    )
 
 
-def _calls(ctx: Context, appointments: Sequence[Appointment]) -> _Part:
+def _calls(ctx: Context, appointments: repo.Page[Appointment]) -> _Part:
     entries = []
-    for appointment in appointments:
+    for appointment in appointments.items:
         client = appointment.client
         when = texts.window(appointment.window_start, appointment.window_end, ctx.tz, now=ctx.now)
         line = f"*{client.name}*: you cancelled {when}. Please phone them: {nudges.contact(client)}."
         buttons = visits.call_buttons(appointment.id)
         entries.append(_Entry(full=(Section(line), buttons), line=Section(line, button=buttons.buttons[0])))
-    return _Part("Calls to make", tuple(entries), "…and {count} more: /visit list")
+    return _Part("Calls to make", tuple(entries), appointments.total, "…and {count} more: /visit list")
 
 
-def _promises(ctx: Context, hours: WorkingHours, open_promises: Sequence[Promise]) -> _Part:
+def _promises(ctx: Context, hours: WorkingHours, open_promises: repo.Page[Promise]) -> _Part:
     entries = []
-    for promise in open_promises:
+    for promise in open_promises.items:
         when = nudges.promise_when(promise, hours, ctx.now)
         flag = " :warning:" if promise.due_at < ctx.now else ""
         line = f"#{promise.id} *{promise.client.name}*: {_short(promise.text)}. It's {when}.{flag}"
@@ -150,13 +154,15 @@ def _promises(ctx: Context, hours: WorkingHours, open_promises: Sequence[Promise
                 line=Section(line, button=promises.kept_button(promise.id)),
             )
         )
-    return _Part("Promises by due date", tuple(entries), "…and {count} more: /promise list")
+    return _Part(
+        "Promises by due date", tuple(entries), open_promises.total, "…and {count} more: /promise list"
+    )
 
 
-def _appointments(ctx: Context, appointments: Sequence[Appointment]) -> _Part:
+def _appointments(ctx: Context, appointments: repo.Page[Appointment]) -> _Part:
     entries = []
     today = ctx.now.astimezone(ctx.tz).date()
-    for appointment in appointments:
+    for appointment in appointments.items:
         client = appointment.client
         when = texts.window(appointment.window_start, appointment.window_end, ctx.tz, now=ctx.now)
         is_today = appointment.window_start.astimezone(ctx.tz).date() == today
@@ -165,7 +171,9 @@ def _appointments(ctx: Context, appointments: Sequence[Appointment]) -> _Part:
             button=nudges.running_late_button(appointment.id) if is_today else None,
         )
         entries.append(_Entry(full=(section,), line=section))
-    return _Part("Appointments coming up", tuple(entries), "…and {count} more: /visit list")
+    return _Part(
+        "Appointments coming up", tuple(entries), appointments.total, "…and {count} more: /visit list"
+    )
 
 
 def checkins_due(ctx: Context) -> list[Client]:
@@ -176,14 +184,16 @@ def checkins_due(ctx: Context) -> list[Client]:
 
 def _checkins(ctx: Context, clients: Sequence[Client]) -> _Part:
     entries = []
-    for client in clients:
+    for client in clients[:MAX_SHOWN]:
         line = (
             f"*{client.name}*: {nudges.since_last_touch(client, ctx.now)} "
             f"(every {client.checkin_cadence_days} days). Contact: {nudges.contact(client)}."
         )
         buttons = nudges.checkin_buttons(client.id)
         entries.append(_Entry(full=(Section(line), buttons), line=Section(line, button=buttons.buttons[0])))
-    return _Part("Check-ins due", tuple(entries), "…and {count} more: the reminders bring each one")
+    return _Part(
+        "Check-ins due", tuple(entries), len(clients), "…and {count} more: the reminders bring each one"
+    )
 
 
 def _paused_until(ctx: Context, hours: WorkingHours) -> str | None:
@@ -289,10 +299,12 @@ def build(ctx: Context, notice: Reply | None = None) -> Reply:
     tech = ctx.technician.id
     hours = nudges.working_hours(ctx.technician, ctx.tz)
     builders: list[Callable[[], _Part]] = [
-        lambda: _followups(ctx, repo.unsent_followups(ctx.session, technician_id=tech)),
-        lambda: _calls(ctx, repo.open_call_tasks(ctx.session, technician_id=tech)),
-        lambda: _promises(ctx, hours, repo.open_promises(ctx.session, technician_id=tech)),
-        lambda: _appointments(ctx, repo.upcoming_appointments(ctx.session, technician_id=tech, now=ctx.now)),
+        lambda: _followups(ctx, repo.unsent_followups(ctx.session, technician_id=tech, limit=MAX_SHOWN)),
+        lambda: _calls(ctx, repo.open_call_tasks(ctx.session, technician_id=tech, limit=MAX_SHOWN)),
+        lambda: _promises(ctx, hours, repo.open_promises(ctx.session, technician_id=tech, limit=MAX_SHOWN)),
+        lambda: _appointments(
+            ctx, repo.upcoming_appointments(ctx.session, technician_id=tech, now=ctx.now, limit=MAX_SHOWN)
+        ),
         lambda: _checkins(ctx, checkins_due(ctx)),
     ]
     parts = [part for part in (build_part() for build_part in builders) if part.entries]
@@ -309,5 +321,5 @@ def build(ctx: Context, notice: Reply | None = None) -> Reply:
     for part, allowance in zip(parts, _share(parts, HOME_BLOCKS - len(top) - len(bottom)), strict=True):
         blocks.extend(part.render(allowance))
     blocks.extend(bottom)
-    open_items = sum(len(part.entries) for part in parts)
+    open_items = sum(part.total for part in parts)
     return Reply(summary=f"{_plural(open_items, 'open item')}", blocks=tuple(blocks), tone="info")

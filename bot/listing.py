@@ -36,15 +36,18 @@ def list_open(ctx: Context, client: Client | None) -> Reply:
     """Follow-ups to send, calls to make, appointments coming up and open promises."""
     client_id = client.id if client else None
     tech = ctx.technician.id
-    followups = repo.unsent_followups(ctx.session, technician_id=tech, client_id=client_id)
-    calls = repo.open_call_tasks(ctx.session, technician_id=tech, client_id=client_id)
-    upcoming = repo.upcoming_appointments(ctx.session, technician_id=tech, now=ctx.now, client_id=client_id)
-    open_promises = repo.open_promises(ctx.session, technician_id=tech, client_id=client_id)
+    session, limit = ctx.session, MAX_PER_KIND
+    followups = repo.unsent_followups(session, technician_id=tech, client_id=client_id, limit=limit)
+    calls = repo.open_call_tasks(session, technician_id=tech, client_id=client_id, limit=limit)
+    upcoming = repo.upcoming_appointments(
+        session, technician_id=tech, now=ctx.now, client_id=client_id, limit=limit
+    )
+    open_promises = repo.open_promises(session, technician_id=tech, client_id=client_id, limit=limit)
 
     blocks: list[Block] = _client_header(ctx, client) if client else []
-    if followups:
-        blocks.append(Section(f"*Follow-up e-mails to send* ({len(followups)})"))
-        for visit in followups[:MAX_PER_KIND]:
+    if followups.total:
+        blocks.append(Section(f"*Follow-up e-mails to send* ({followups.total})"))
+        for visit in followups.items:
             blocks.append(
                 Section(
                     f"*{visit.client.name}*, {texts.day(visit.visited_at, ctx.tz, now=ctx.now)}: "
@@ -52,10 +55,10 @@ def list_open(ctx: Context, client: Client | None) -> Reply:
                     button=Button("Mark sent", FOLLOWUP_SENT, str(visit.id)),
                 )
             )
-        blocks.extend(_more(len(followups)))
-    if calls:
-        blocks.append(Section(f"*Calls to make about cancellations* ({len(calls)})"))
-        for appointment in calls[:MAX_PER_KIND]:
+        blocks.extend(_more(followups.total))
+    if calls.total:
+        blocks.append(Section(f"*Calls to make about cancellations* ({calls.total})"))
+        for appointment in calls.items:
             phone = appointment.client.contact_phone or "no number on file"
             when = texts.window(appointment.window_start, appointment.window_end, ctx.tz, now=ctx.now)
             blocks.append(
@@ -64,18 +67,17 @@ def list_open(ctx: Context, client: Client | None) -> Reply:
                     button=Button("Spoke to them", CALL_LOGGED, f"{appointment.id}:spoke"),
                 )
             )
-        blocks.extend(_more(len(calls)))
-    if upcoming:
-        blocks.append(Section(f"*Appointments coming up* ({len(upcoming)})"))
-        for appointment in upcoming[:MAX_PER_KIND]:
+        blocks.extend(_more(calls.total))
+    if upcoming.total:
+        blocks.append(Section(f"*Appointments coming up* ({upcoming.total})"))
+        for appointment in upcoming.items:
             when = texts.window(appointment.window_start, appointment.window_end, ctx.tz, now=ctx.now)
             blocks.append(Section(f"*{appointment.client.name}*: {when}"))
-        blocks.extend(_more(len(upcoming)))
-    if open_promises:
-        blocks.extend(promises.promise_blocks(ctx, open_promises[:MAX_PER_KIND]))
-        blocks.extend(_more(len(open_promises)))
+        blocks.extend(_more(upcoming.total))
+    if open_promises.total:
+        blocks.extend(promises.promise_blocks(ctx, open_promises.items, total=open_promises.total))
     scope = f" for {client.name}" if client else ""
-    if not (followups or calls or upcoming or open_promises):
+    if not (followups.total or calls.total or upcoming.total or open_promises.total):
         blocks.append(Section(f"Nothing open{scope}: no follow-ups, calls or promises waiting. :sparkles:"))
-    total = len(followups) + len(calls) + len(open_promises)
+    total = followups.total + calls.total + open_promises.total
     return Reply(summary=f"{total} open items{scope}", blocks=tuple(blocks), tone="info")

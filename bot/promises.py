@@ -110,24 +110,28 @@ def move(ctx: Context, command: grammar.MovePromise) -> Reply:
 
 def list_open(ctx: Context) -> Reply:
     """Open promises, soonest due first, overdue ones marked."""
-    promises = repo.open_promises(ctx.session, technician_id=ctx.technician.id)
-    if not promises:
+    page = repo.open_promises(ctx.session, technician_id=ctx.technician.id, limit=MAX_LISTED)
+    if not page.total:
         return Reply(
             summary="No open promises",
             blocks=(Section("You have no open promises. :sparkles:"),),
             tone="info",
         )
     return Reply(
-        summary=f"{len(promises)} open promises", blocks=tuple(promise_blocks(ctx, promises)), tone="info"
+        summary=f"{page.total} open promises",
+        blocks=tuple(promise_blocks(ctx, page.items, total=page.total)),
+        tone="info",
     )
 
 
 MAX_LISTED = 15
 
 
-def promise_blocks(ctx: Context, promises: Sequence[Promise]) -> list[Block]:
-    """One line with a "Kept" button per promise, capped so the message stays within chat limits."""
-    blocks: list[Block] = [Section(f"*Promises* ({len(promises)} open)")]
+def promise_blocks(ctx: Context, promises: Sequence[Promise], *, total: int | None = None) -> list[Block]:
+    """One line with a "Kept" button per promise, capped so the message stays within chat limits;
+    `total` is how many are open when `promises` holds only the first of them."""
+    total = len(promises) if total is None else total
+    blocks: list[Block] = [Section(f"*Promises* ({total} open)")]
     for promise in promises[:MAX_LISTED]:
         late = " :warning: overdue" if promise.due_at < ctx.now else ""
         blocks.append(
@@ -137,6 +141,7 @@ def promise_blocks(ctx: Context, promises: Sequence[Promise]) -> list[Block]:
                 button=kept_button(promise.id),
             )
         )
-    if len(promises) > MAX_LISTED:
-        blocks.append(Note(f"…and {len(promises) - MAX_LISTED} more: /promise list shows them all."))
+    shown = min(len(promises), MAX_LISTED)
+    if total > shown:
+        blocks.append(Note(f"…and {total - shown} more, due later."))
     return blocks

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Row, func, literal_column, or_, select, update
+from sqlalchemy import Row, Select, func, literal_column, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.sql import Executable
 
 from storage.models import (
@@ -27,6 +28,29 @@ from storage.models import (
     Visit,
     Workspace,
 )
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """The first rows of a list, and how many rows it holds in all."""
+
+    items: Sequence[T]
+    total: int
+
+
+def _page(
+    session: Session, query: Select[tuple[T]], order: Sequence[Any], limit: int | None, *load: Any
+) -> Page[T]:
+    # A count and a short read instead of every row: a technician may have hundreds of items open.
+    # `load` names the related rows every item is shown with, read in the same query, not one by one.
+    listed = query.options(*(joinedload(relationship) for relationship in load)).order_by(*order)
+    if limit is None:
+        items = session.scalars(listed).all()
+        return Page(items, len(items))
+    total = int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+    return Page(session.scalars(listed.limit(limit)).all() if total else [], total)
 
 
 def insert_ignore(session: Session, model: type[Base], values: dict[str, Any], keys: Sequence[str]) -> bool:
@@ -221,9 +245,9 @@ def next_planned(
 
 
 def open_call_tasks(
-    session: Session, *, technician_id: int, client_id: int | None = None
-) -> Sequence[Appointment]:
-    """Cancelled appointments whose client has not been phoned yet."""
+    session: Session, *, technician_id: int, client_id: int | None = None, limit: int | None = None
+) -> Page[Appointment]:
+    """Cancelled appointments whose client has not been phoned yet, the first `limit` of them."""
     query = select(Appointment).where(
         Appointment.technician_id == technician_id,
         Appointment.status == AppointmentStatus.CANCELLED,
@@ -231,7 +255,7 @@ def open_call_tasks(
     )
     if client_id is not None:
         query = query.where(Appointment.client_id == client_id)
-    return session.scalars(query.order_by(Appointment.cancelled_at)).all()
+    return _page(session, query, [Appointment.cancelled_at, Appointment.id], limit, Appointment.client)
 
 
 def close_call_tasks(session: Session, *, technician_id: int, client_id: int, at: datetime) -> int:
@@ -251,18 +275,23 @@ def close_call_tasks(session: Session, *, technician_id: int, client_id: int, at
 
 
 def unsent_followups(
-    session: Session, *, technician_id: int, client_id: int | None = None
-) -> Sequence[Visit]:
+    session: Session, *, technician_id: int, client_id: int | None = None, limit: int | None = None
+) -> Page[Visit]:
     """The technician's visits whose summary e-mail is not marked sent, oldest first."""
     query = select(Visit).where(Visit.technician_id == technician_id, Visit.followup_sent_at.is_(None))
     if client_id is not None:
         query = query.where(Visit.client_id == client_id)
-    return session.scalars(query.order_by(Visit.visited_at)).all()
+    return _page(session, query, [Visit.visited_at, Visit.id], limit, Visit.client, Visit.technician)
 
 
 def upcoming_appointments(
-    session: Session, *, technician_id: int, now: datetime, client_id: int | None = None
-) -> Sequence[Appointment]:
+    session: Session,
+    *,
+    technician_id: int,
+    now: datetime,
+    client_id: int | None = None,
+    limit: int | None = None,
+) -> Page[Appointment]:
     """The technician's planned appointments that have not ended, soonest first."""
     query = select(Appointment).where(
         Appointment.technician_id == technician_id,
@@ -271,15 +300,17 @@ def upcoming_appointments(
     )
     if client_id is not None:
         query = query.where(Appointment.client_id == client_id)
-    return session.scalars(query.order_by(Appointment.window_start)).all()
+    return _page(session, query, [Appointment.window_start, Appointment.id], limit, Appointment.client)
 
 
-def open_promises(session: Session, *, technician_id: int, client_id: int | None = None) -> Sequence[Promise]:
+def open_promises(
+    session: Session, *, technician_id: int, client_id: int | None = None, limit: int | None = None
+) -> Page[Promise]:
     """The technician's promises not yet kept, soonest due first."""
     query = select(Promise).where(Promise.technician_id == technician_id, Promise.done_at.is_(None))
     if client_id is not None:
         query = query.where(Promise.client_id == client_id)
-    return session.scalars(query.order_by(Promise.due_at, Promise.id)).all()
+    return _page(session, query, [Promise.due_at, Promise.id], limit, Promise.client)
 
 
 def count_rows(session: Session, model: type[Base]) -> int:

@@ -39,6 +39,8 @@ ACTION_IDS = re.compile(r"^[a-z]+\.[a-z]+(#\d+)?$")
 SETTINGS_BUTTON = re.compile(r"^home\.settings(#\d+)?$")
 # A Home refresh waits (this long at most) for a profile fetch under way, so it shows the person's zone.
 PROFILE_WAIT_S = 10.0
+# A Home refresh after a command or a DM button waits this long, so a burst of changes is one publish.
+HOME_SETTLE_S = 2.0
 
 
 @dataclass
@@ -59,6 +61,11 @@ class SlackListeners:
     refreshing: set[Actor] = field(default_factory=set)
     stale: set[Actor] = field(default_factory=set)
     notices: dict[Actor, Reply] = field(default_factory=dict)
+    # How long a refresh after a command waits for more changes, and the refreshes to hurry instead.
+    settle_s: float = HOME_SETTLE_S
+    # Who has opened their Home (or pressed a button on it) since this process started.
+    home_viewers: set[Actor] = field(default_factory=set)
+    urgent: dict[Actor, asyncio.Event] = field(default_factory=dict)
 
     async def command(
         self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
@@ -148,6 +155,8 @@ class SlackListeners:
             await self.runner.within_budget(future)
         await ack()
         on_home = (body.get("container") or {}).get("type") == "view"
+        if on_home:
+            self.home_viewers.add(press.actor)
         self.background.spawn(
             self._show_pressed(future, respond, client, press.actor, on_home), what="button"
         )
@@ -235,6 +244,7 @@ class SlackListeners:
         if event.get("tab", "home") != "home":
             return
         actor = Actor(workspace=str(body.get("team_id", "")), user=str(event.get("user", "")))
+        self.home_viewers.add(actor)
         self._refresh_home(client, actor)
         self.background.spawn(self._check_profile(client, actor), what="profile check")
 
@@ -243,35 +253,52 @@ class SlackListeners:
             self.profiles.schedule(client, actor)
 
     def _changed(self, client: AsyncWebClient, actor: Actor, reply: Reply) -> None:
-        """After a command or a button on a message: the person's Home, unless nothing changed."""
-        if reply.tone != "error":
-            self._refresh_home(client, actor)
+        """After a command or a button on a message: the person's Home, unless nothing changed.
 
-    def _refresh_home(self, client: AsyncWebClient, actor: Actor, notice: Reply | None = None) -> None:
+        The Home tab is not on screen while someone types a command or answers a DM (and opening it
+        publishes it afresh), so these refreshes wait `settle_s` and a burst of changes costs one; and
+        only people who look at their Home get them.
+        """
+        # Someone who has not opened their Home (since this process started) gets it fresh when they do.
+        if reply.tone != "error" and actor in self.home_viewers:
+            self._refresh_home(client, actor, settle=True)
+
+    def _refresh_home(
+        self, client: AsyncWebClient, actor: Actor, notice: Reply | None = None, *, settle: bool = False
+    ) -> None:
         """Republish the person's App Home in the background; one already under way goes once more."""
         if not actor.user:
             return
         if notice is not None:
             self.notices[actor] = notice
+        if not settle:
+            # Someone looking at their Home: a refresh that is settling goes now.
+            self.urgent.setdefault(actor, asyncio.Event()).set()
         if actor in self.refreshing:
             self.stale.add(actor)
             return
         self.refreshing.add(actor)
-        self.background.spawn(self._republish(client, actor), what="App Home")
+        self.background.spawn(self._republish(client, actor, settle), what="App Home")
 
-    async def _republish(self, client: AsyncWebClient, actor: Actor) -> None:
+    async def _republish(self, client: AsyncWebClient, actor: Actor, settle: bool) -> None:
         try:
+            if settle:
+                urgent = self.urgent.setdefault(actor, asyncio.Event())
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(urgent.wait(), self.settle_s)
             # On someone's first command their profile is being fetched: wait, so times are in their zone.
             await self.profiles.settled(actor, timeout=PROFILE_WAIT_S)
             while True:
                 # Anything changed from here on is published by the next round, not lost.
                 self.stale.discard(actor)
+                self.urgent.pop(actor, None)
                 await self._publish_home(client, actor, self.notices.pop(actor, None))
                 if actor not in self.stale:
                     return
         finally:
             self.refreshing.discard(actor)
             self.stale.discard(actor)
+            self.urgent.pop(actor, None)
 
     async def _publish_home(self, client: AsyncWebClient, actor: Actor, notice: Reply | None = None) -> None:
         reply = await self.runner.start(self.core.home, actor, notice)
