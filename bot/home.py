@@ -196,14 +196,6 @@ def _checkins(ctx: Context, clients: Sequence[Client]) -> _Part:
     )
 
 
-def _paused_until(ctx: Context, hours: WorkingHours) -> str | None:
-    """The day reminders come back, when a pause is active."""
-    paused = ctx.technician.paused_until
-    if paused is None or paused <= ctx.now.astimezone(hours.tz).date():
-        return None
-    return texts.day(hours.next_open(ctx.now), hours.tz, now=ctx.now)
-
-
 def _zone_text(ctx: Context) -> str:
     technician = ctx.technician
     if technician.timezone_override:
@@ -221,7 +213,7 @@ def _settings(ctx: Context, hours: WorkingHours) -> list[Block]:
     kinds = ", ".join(wanted) if wanted else "none: every kind is turned off"
     if off and wanted:
         kinds += f". Off: {', '.join(off)}"
-    paused = _paused_until(ctx, hours)
+    paused = preferences.paused_until(ctx, hours)
     lines = [
         f":clock8: Working hours: {preferences.hours_text(hours)}",
         f":earth_africa: Time zone: {_zone_text(ctx)}",
@@ -310,7 +302,7 @@ def build(ctx: Context, notice: Reply | None = None) -> Reply:
     parts = [part for part in (build_part() for build_part in builders) if part.entries]
 
     top: list[Block] = [Header("What's open"), *_notice(notice)]
-    paused = _paused_until(ctx, hours)
+    paused = preferences.paused_until(ctx, hours)
     if paused:
         top.append(Section(f":palm_tree: Reminders paused until {paused}. Change it under Your settings."))
     if not parts:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot import promises, texts
+from bot import nudges, preferences, promises, texts
 from bot.context import Context
 from bot.grammar.durations import format_duration
 from bot.replies import Block, Button, Note, Reply, Section
@@ -79,5 +79,8 @@ def list_open(ctx: Context, client: Client | None) -> Reply:
     scope = f" for {client.name}" if client else ""
     if not (followups.total or calls.total or upcoming.total or open_promises.total):
         blocks.append(Section(f"Nothing open{scope}: no follow-ups, calls or promises waiting. :sparkles:"))
+    back = preferences.paused_until(ctx, nudges.working_hours(ctx.technician, ctx.tz))
+    if back is not None and client is None:
+        blocks.append(Note(f"Your reminders are paused until {back}: /visit resume ends the pause."))
     total = followups.total + calls.total + open_promises.total
     return Reply(summary=f"{total} open items{scope}", blocks=tuple(blocks), tone="info")

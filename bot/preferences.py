@@ -132,19 +132,22 @@ def set_hours(ctx: Context, command: grammar.SetHours) -> Reply:
     )
 
 
+def paused_until(ctx: Context, hours: WorkingHours) -> str | None:
+    """The day reminders come back (`Mon 7 Dec`), when a pause is active."""
+    paused = ctx.technician.paused_until
+    if paused is None or paused <= ctx.now.astimezone(hours.tz).date():
+        return None
+    return texts.day(hours.next_open(ctx.now), hours.tz, now=ctx.now)
+
+
 def show_hours(ctx: Context) -> Reply:
     """The technician's working hours and any pause."""
     hours = nudges.working_hours(ctx.technician, ctx.tz)
     blocks: list[Block] = [Section(f":clock8: Your working hours: {hours_text(hours)}.")]
-    paused = ctx.technician.paused_until
-    if paused is not None and paused > ctx.now.astimezone(ctx.tz).date():
-        back = hours.next_open(ctx.now)
-        blocks.append(
-            Section(
-                f":palm_tree: Reminders are paused until {texts.day(back, hours.tz, now=ctx.now)} "
-                "(/visit resume ends the pause)."
-            )
-        )
+    back = paused_until(ctx, hours)
+    if back is not None:
+        pause = f":palm_tree: Reminders are paused until {back} (/visit resume ends the pause)."
+        blocks.append(Section(pause))
     blocks.append(Note(f"Change them with {grammar.HOURS_EXAMPLE}"))
     blocks.extend(_tz_note(ctx))
     return Reply(summary=f"Working hours: {hours_text(hours)}", blocks=tuple(blocks), tone="info")

@@ -112,6 +112,9 @@ def test_pause_until_a_date_and_resume(slack: SlackClient, session: Session, clo
         ":clock8: Your working hours: Mon–Fri, 8am–6pm (America/Chicago).",
         ":palm_tree: Reminders are paused until Mon 7 Dec (/visit resume ends the pause).",
     ]
+    assert (
+        visit(slack, "list")[-1] == "Your reminders are paused until Mon 7 Dec: /visit resume ends the pause."
+    )
 
     clock.now = chicago(11, 28, 11)  # a Saturday: back on Monday morning
     assert visit(slack, "resume") == [
@@ -119,6 +122,7 @@ def test_pause_until_a_date_and_resume(slack: SlackClient, session: Session, clo
         "while they were paused."
     ]
     assert technician(session).paused_until is None
+    assert "paused" not in " ".join(visit(slack, "list"))
 
 
 def test_a_pause_ending_on_a_weekend_names_the_monday(slack: SlackClient, session: Session) -> None:
