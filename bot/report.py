@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import exists, or_, select
-
-from bot import texts
+from bot import nudges, texts
 from bot.context import Context, Refused
 from bot.drafts import Draft
 from bot.grammar import commands as grammar
 from bot.grammar.durations import format_duration
 from bot.replies import Attachment, Block, Link, Note, Preformatted, Reply, Section, error
-from storage.models import Appointment, Client, Promise, Technician, Visit
+from storage import repositories as repo
+from storage.models import Client, Promise, Technician
 
 # Slack shows at most 3,000 characters in a section; the fences and the escapes of & < > (up to five
 # characters each) must fit too, so the text in the reply is cut well before, at a line break.
@@ -55,48 +52,9 @@ def _month(ctx: Context, first: date | None) -> Month:
 
 def looks_after(ctx: Context, client: Client) -> bool:
     """True when the asker owns the client or has a visit, appointment or promise with it."""
-    me = ctx.technician.id
-    if client.owner_id == me:
+    if client.owner_id == ctx.technician.id:
         return True
-    involved = or_(
-        exists().where(Visit.client_id == client.id, Visit.technician_id == me),
-        exists().where(Appointment.client_id == client.id, Appointment.technician_id == me),
-        exists().where(Promise.client_id == client.id, Promise.technician_id == me),
-    )
-    return bool(ctx.session.scalar(select(involved)))
-
-
-def _visits(ctx: Context, client: Client, month: Month) -> Sequence[Visit]:
-    return ctx.session.scalars(
-        select(Visit)
-        .where(Visit.client_id == client.id, Visit.visited_at >= month.start, Visit.visited_at < month.end)
-        .order_by(Visit.visited_at, Visit.id)
-    ).all()
-
-
-def _last_visit_before(ctx: Context, client: Client, month: Month) -> Visit | None:
-    return ctx.session.scalars(
-        select(Visit)
-        .where(Visit.client_id == client.id, Visit.visited_at < month.start)
-        .order_by(Visit.visited_at.desc(), Visit.id.desc())
-        .limit(1)
-    ).first()
-
-
-def _promises_of_month(ctx: Context, client: Client, month: Month) -> Sequence[Promise]:
-    due = (Promise.due_at >= month.start) & (Promise.due_at < month.end)
-    kept = (Promise.done_at >= month.start) & (Promise.done_at < month.end)
-    return ctx.session.scalars(
-        select(Promise).where(Promise.client_id == client.id, due | kept).order_by(Promise.due_at, Promise.id)
-    ).all()
-
-
-def _open_promises(ctx: Context, client: Client, month: Month) -> Sequence[Promise]:
-    return ctx.session.scalars(
-        select(Promise)
-        .where(Promise.client_id == client.id, Promise.done_at.is_(None), Promise.created_at < month.end)
-        .order_by(Promise.due_at, Promise.id)
-    ).all()
+    return repo.works_with(ctx.session, technician_id=ctx.technician.id, client_id=client.id)
 
 
 def _promise_state(ctx: Context, promise: Promise) -> str:
@@ -109,25 +67,24 @@ def _promise_state(ctx: Context, promise: Promise) -> str:
 def _due(ctx: Context, promise: Promise) -> str:
     # "By Friday" is the end of Friday where the promise was made; say "Fri 27 Nov", not "Fri 27 Nov, 4:59pm".
     promiser = ctx.session.get(Technician, promise.technician_id)
-    zone = _zone(promiser.timezone if promiser is not None else None)
-    if zone is not None and promise.due_at.astimezone(zone).time() == time(23, 59):
+    zone = nudges.working_hours(promiser, ctx.tz).tz if promiser is not None else ctx.tz
+    if promise.due_at.astimezone(zone).time() == time(23, 59):
         return texts.day(promise.due_at, zone, now=ctx.now)
     return texts.due(promise.due_at, ctx.tz, now=ctx.now)
 
 
-def _zone(name: str | None) -> ZoneInfo | None:
-    try:
-        return ZoneInfo(name) if name else None
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
-
-
 def report_text(ctx: Context, client: Client, month: Month) -> tuple[str, str, int, int]:
     """The e-mail (with its To and Subject lines), its subject, and the month's visit count and minutes."""
-    visits = _visits(ctx, client, month)
-    promised = _promises_of_month(ctx, client, month)
+    visits = repo.client_visits(ctx.session, client_id=client.id, start=month.start, end=month.end)
+    promised = repo.client_promises_due_or_kept(
+        ctx.session, client_id=client.id, start=month.start, end=month.end
+    )
     listed = {promise.id for promise in promised}
-    others = [promise for promise in _open_promises(ctx, client, month) if promise.id not in listed]
+    others = [
+        promise
+        for promise in repo.client_open_promises(ctx.session, client_id=client.id, made_before=month.end)
+        if promise.id not in listed
+    ]
     so_far = " so far" if month.current else ""
     subject = f"{client.name}: monthly report, {month.name}"
     first_name = (client.contact_name or "").split()
@@ -164,7 +121,7 @@ def report_text(ctx: Context, client: Client, month: Month) -> tuple[str, str, i
     # Nothing marks a visit's leftovers done, so the latest visits' word on them is what stands.
     leftovers = [visit for visit in visits if visit.remaining]
     if not visits:
-        earlier = _last_visit_before(ctx, client, month)
+        earlier = repo.last_client_visit(ctx.session, client_id=client.id, before=month.start)
         leftovers = [earlier] if earlier is not None and earlier.remaining else []
     lines.append("Still open")
     for visit in leftovers:
@@ -217,12 +174,7 @@ def _refusal(ctx: Context, client: Client) -> Refused:
     owner = client.owner.display_name if client.owner is not None else None
     if owner:
         message += f" {owner} looks after it and can send it to you."
-    mine = ctx.session.scalars(
-        select(Client.name)
-        .where(Client.workspace_id == ctx.workspace_id, Client.owner_id == ctx.technician.id)
-        .order_by(Client.name)
-        .limit(1)
-    ).first()
+    mine = repo.first_owned_client_name(ctx.session, owner_id=ctx.technician.id)
     example = f'/visit report "{mine}" last month' if mine else "/visit list"
     return Refused(error(message, example))
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Row, Select, func, literal_column, or_, select, update
+from sqlalchemy import Row, Select, exists, func, literal_column, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.sql import Executable
@@ -547,3 +547,59 @@ def last_sent(session: Session, *, workspace_id: int, kind: str, before: datetim
             Nudge.period.not_like("asked:%"),
         )
     )
+
+
+def works_with(session: Session, *, technician_id: int, client_id: int) -> bool:
+    """True when the technician has a visit, appointment or promise with the client."""
+    involved = or_(
+        exists().where(Visit.client_id == client_id, Visit.technician_id == technician_id),
+        exists().where(Appointment.client_id == client_id, Appointment.technician_id == technician_id),
+        exists().where(Promise.client_id == client_id, Promise.technician_id == technician_id),
+    )
+    return bool(session.scalar(select(involved)))
+
+
+def client_visits(session: Session, *, client_id: int, start: datetime, end: datetime) -> Sequence[Visit]:
+    """Everyone's visits to a client in [start, end), in order."""
+    return session.scalars(
+        select(Visit)
+        .where(Visit.client_id == client_id, Visit.visited_at >= start, Visit.visited_at < end)
+        .order_by(Visit.visited_at, Visit.id)
+    ).all()
+
+
+def last_client_visit(session: Session, *, client_id: int, before: datetime) -> Visit | None:
+    """The latest visit to a client before an instant."""
+    return session.scalars(
+        select(Visit)
+        .where(Visit.client_id == client_id, Visit.visited_at < before)
+        .order_by(Visit.visited_at.desc(), Visit.id.desc())
+        .limit(1)
+    ).first()
+
+
+def client_promises_due_or_kept(
+    session: Session, *, client_id: int, start: datetime, end: datetime
+) -> Sequence[Promise]:
+    """A client's promises due, or kept, in [start, end), soonest due first."""
+    due = (Promise.due_at >= start) & (Promise.due_at < end)
+    kept = (Promise.done_at >= start) & (Promise.done_at < end)
+    return session.scalars(
+        select(Promise).where(Promise.client_id == client_id, due | kept).order_by(Promise.due_at, Promise.id)
+    ).all()
+
+
+def client_open_promises(session: Session, *, client_id: int, made_before: datetime) -> Sequence[Promise]:
+    """A client's promises not yet kept that were made before an instant, soonest due first."""
+    return session.scalars(
+        select(Promise)
+        .where(Promise.client_id == client_id, Promise.done_at.is_(None), Promise.created_at < made_before)
+        .order_by(Promise.due_at, Promise.id)
+    ).all()
+
+
+def first_owned_client_name(session: Session, *, owner_id: int) -> str | None:
+    """The alphabetically first client a technician owns, for an example."""
+    return session.scalars(
+        select(Client.name).where(Client.owner_id == owner_id).order_by(Client.name).limit(1)
+    ).first()
