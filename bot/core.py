@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session
 
-from bot import digest, forms, home, listing, nudge_actions, preferences, promises, report, visits
+from bot import digest, forms, home, listing, nudge_actions, nudges, preferences, promises, report, visits
 from bot.clients import CHOOSE, resolve, unresolved
 from bot.context import Context, Refused
 from bot.grammar import commands as grammar
@@ -107,7 +107,7 @@ class Core:
             if request_key is not None and not repo.claim_request(session, key=request_key, now=now):
                 raise Refused(ALREADY_DONE)
             # A zone chosen on App Home wins over the chat profile's.
-            zone = _zone(technician.timezone_override) or _zone(technician.timezone)
+            zone = nudges.technician_zone(technician)
             yield Context(
                 session=session,
                 workspace_id=workspace_id,

@@ -54,9 +54,17 @@ KINDS: tuple[tuple[str, str], ...] = (
 )
 
 
-def zone_name(technician: Technician) -> str | None:
-    """The technician's time zone: the one they chose on App Home, else their chat profile's."""
-    return technician.timezone_override or technician.timezone
+def technician_zone(technician: Technician) -> ZoneInfo | None:
+    """The technician's time zone: the one they chose on App Home, else their chat profile's; None until
+    we know either."""
+    for name in (technician.timezone_override, technician.timezone):
+        if not name:
+            continue
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            continue
+    return None
 
 
 def muted_kinds(technician: Technician) -> frozenset[str]:
@@ -66,15 +74,7 @@ def muted_kinds(technician: Technician) -> frozenset[str]:
 
 def working_hours(technician: Technician, default_tz: ZoneInfo) -> WorkingHours:
     """A technician's working hours in their zone (the default zone until we know theirs)."""
-    zone = default_tz
-    for name in (technician.timezone_override, technician.timezone):
-        if not name:
-            continue
-        try:
-            zone = ZoneInfo(name)
-            break
-        except (ZoneInfoNotFoundError, ValueError):
-            continue
+    zone = technician_zone(technician) or default_tz
     return WorkingHours(
         tz=zone,
         start=time(technician.work_start_minute // 60, technician.work_start_minute % 60),
