@@ -3,14 +3,59 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
+
+SLACK = "slack"
+TEAMS = "teams"
+# How replies name each platform ("your Slack profile", "your Teams profile").
+PLATFORM_NAMES = {SLACK: "Slack", TEAMS: "Teams"}
+
+ConversationKind = Literal["personal", "channel", "groupChat"]
 
 
 @dataclass(frozen=True)
 class Actor:
-    """A person in a workspace, by the platform's ids."""
+    """A person in a workspace, by the platform's ids: a Slack team and user, or a Teams tenant and the
+    person's Microsoft Entra object id."""
 
     workspace: str
     user: str
+    platform: str = SLACK
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What the chat platform tells us about a person."""
+
+    display_name: str | None
+    timezone: str | None
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """Where a request was written, kept so the bot can write there later without being asked.
+
+    Slack needs none of this (a user id is enough to DM someone); Teams does: `endpoint` is the
+    conversation's service URL, and `team` the team a channel belongs to.
+    """
+
+    id: str
+    kind: ConversationKind
+    endpoint: str
+    team: str | None = None
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What a request shows about its sender besides who they are, stored as it arrives.
+
+    `member` is the person's id within the bot's conversations (Teams gives each bot its own), needed
+    to open a 1:1 chat with them when none is known yet.
+    """
+
+    profile: Profile | None = None
+    conversation: Conversation | None = None
+    member: str | None = None
 
 
 @dataclass(frozen=True)
@@ -21,6 +66,7 @@ class Invocation:
     command: str
     text: str
     request_key: str | None = None
+    seen: Seen | None = None
 
 
 @dataclass(frozen=True)
@@ -30,6 +76,7 @@ class Press:
     actor: Actor
     action: str
     value: str
+    seen: Seen | None = None
 
 
 @dataclass(frozen=True)
@@ -43,11 +90,4 @@ class Submission:
     request_key: str | None = None
     # For `Choices` fields: the values ticked, by field id.
     chosen: dict[str, frozenset[str]] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Profile:
-    """What the chat platform tells us about a person."""
-
-    display_name: str | None
-    timezone: str | None
+    seen: Seen | None = None

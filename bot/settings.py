@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from datetime import time
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -18,7 +19,18 @@ from storage.db import normalize_url
 WHERE_TO_GET = {
     "slack_bot_token": ("the Bot User OAuth Token (xoxb-…) on your Slack app's 'OAuth & Permissions' page"),
     "slack_signing_secret": "the Signing Secret on your Slack app's 'Basic Information' page",
+    "teams_app_id": "the bot's Microsoft App ID (the Entra app registration's Application (client) ID)",
+    "teams_app_password": "a client secret of the bot's Entra app registration ('Certificates & secrets')",
+    "teams_tenant_id": "your Microsoft 365 tenant (Directory) ID, on the Entra app registration's Overview",
 }
+SLACK_SETTINGS = ("slack_bot_token", "slack_signing_secret")
+TEAMS_SETTINGS = ("teams_app_id", "teams_app_password", "teams_tenant_id")
+NO_PLATFORM = (
+    "no chat platform is configured: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET for Slack, "
+    "or TEAMS_APP_ID, TEAMS_APP_PASSWORD and TEAMS_TENANT_ID for Microsoft Teams"
+)
+# Bot Framework's OpenID metadata: where the keys that sign Teams' requests are published.
+BOT_FRAMEWORK_OPENID = "https://login.botframework.com/v1/.well-known/openidconfiguration"
 
 
 class Settings(BaseSettings):
@@ -31,6 +43,17 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
+    # Microsoft Teams is on when all three are set (a single-tenant bot registration).
+    teams_app_id: str | None = None
+    teams_app_password: SecretStr | None = None
+    teams_tenant_id: str | None = None
+    teams_openid_url: str = BOT_FRAMEWORK_OPENID
+    # Where the bot asks Microsoft Entra for its own token; tests point it at a loopback fake.
+    teams_login_url: str = "https://login.microsoftonline.com"
+    # Hosts besides Microsoft's Bot Connector hosts that the bot's token may be sent to (tests only).
+    teams_connector_hosts: str = ""
+    # Microsoft's Agents Playground on this machine, with no tenant: see README.
+    teams_local_playground: bool = False
     database_url: str = "sqlite:///nudgebot.db"
     port: int = Field(default=3000, ge=0, le=65535)
     host: str = "0.0.0.0"
@@ -55,6 +78,16 @@ class Settings(BaseSettings):
     def _trailing_slash(cls, value: str) -> str:
         # slack_sdk joins base_url and the method name without adding a slash.
         return value if value.endswith("/") else value + "/"
+
+    @field_validator("teams_login_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @field_validator("teams_app_id", "teams_tenant_id")
+    @classmethod
+    def _blank_is_unset(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
 
     @field_validator("database_url")
     @classmethod
@@ -97,14 +130,19 @@ class Settings(BaseSettings):
     @classmethod
     def _user_ids(cls, value: str) -> str:
         for user in _split_ids(value):
-            if not _USER_ID.match(user):
-                raise ValueError(f"{user!r} is not a Slack user id; use ids like U012AB3CD, comma-separated")
+            if not _USER_ID.match(user) and not _OBJECT_ID.match(user):
+                raise ValueError(
+                    f"{user!r} is neither a Slack user id nor a Microsoft Entra object id; use ids like "
+                    "U012AB3CD or 8a6c5f2e-0b1d-4c3e-9f7a-2d4b6c8e0a1f, comma-separated"
+                )
         return value
 
     @property
     def managers(self) -> frozenset[str]:
-        """The managers' user ids."""
-        return frozenset(_split_ids(self.manager_ids))
+        """The managers' user ids (Entra object ids in lower case, as Teams sends them)."""
+        return frozenset(
+            user.lower() if _OBJECT_ID.match(user) else user for user in _split_ids(self.manager_ids)
+        )
 
     @property
     def digest_zone(self) -> str:
@@ -116,17 +154,69 @@ class Settings(BaseSettings):
         """The digest's weekday (0 = Monday) and local time."""
         return parse_schedule(self.digest_schedule)
 
+    def _given(self, name: str) -> bool:
+        value = getattr(self, name)
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        return bool(value and str(value).strip())
+
+    def _require(self, names: tuple[str, ...]) -> None:
+        for name in names:
+            if not self._given(name):
+                raise SettingsError(
+                    f"{name.upper()} is not set: put {WHERE_TO_GET[name]} in the environment or .env"
+                )
+
     def require_slack(self) -> tuple[str, str]:
         """The bot token and signing secret, or a one-line `SettingsError` naming what is missing."""
-        for field in ("slack_bot_token", "slack_signing_secret"):
-            value = getattr(self, field)
-            if value is None or not value.get_secret_value().strip():
-                raise SettingsError(
-                    f"{field.upper()} is not set: put {WHERE_TO_GET[field]} in the environment or .env"
-                )
+        self._require(SLACK_SETTINGS)
         assert self.slack_bot_token is not None
         assert self.slack_signing_secret is not None
         return self.slack_bot_token.get_secret_value(), self.slack_signing_secret.get_secret_value()
+
+    @property
+    def slack_on(self) -> bool:
+        """Slack is served when any of its settings is given (`require_platforms` insists on all)."""
+        return any(self._given(name) for name in SLACK_SETTINGS)
+
+    @property
+    def teams_on(self) -> bool:
+        """Teams is served when any of its settings is given, or with the local Playground."""
+        return self.teams_local_playground or any(self._given(name) for name in TEAMS_SETTINGS)
+
+    def require_teams(self) -> TeamsCredentials:
+        """The bot's registration, or a one-line `SettingsError` naming what is missing.
+
+        With the local Playground no registration is needed; any given is still used for the bot's id.
+        """
+        if not self.teams_local_playground:
+            self._require(TEAMS_SETTINGS)
+        password = self.teams_app_password.get_secret_value() if self.teams_app_password else ""
+        return TeamsCredentials(
+            app_id=self.teams_app_id or PLAYGROUND_APP_ID,
+            password=password,
+            tenant_id=self.teams_tenant_id or "",
+            playground=self.teams_local_playground,
+        )
+
+    def require_platforms(self) -> tuple[str, ...]:
+        """The platforms this deployment serves ("slack", "teams"), each fully configured; a one-line
+        `SettingsError` when one is half set up or none is."""
+        platforms = []
+        if self.slack_on:
+            self.require_slack()
+            platforms.append("slack")
+        if self.teams_on:
+            self.require_teams()
+            platforms.append("teams")
+        if not platforms:
+            raise SettingsError(NO_PLATFORM)
+        return tuple(platforms)
+
+    @property
+    def connector_hosts(self) -> tuple[str, ...]:
+        """The extra hosts of TEAMS_CONNECTOR_HOSTS, lower-cased."""
+        return tuple(host.lower() for host in _split_ids(self.teams_connector_hosts))
 
     @property
     def socket_mode(self) -> bool:
@@ -137,6 +227,19 @@ class Settings(BaseSettings):
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _SCHEDULE = re.compile(r"^\s*([a-z]{3})[a-z]*\s+(\d{1,2}):(\d{2})\s*$", re.IGNORECASE)
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_OBJECT_ID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+# The bot's id when the Playground is used without a registration: it checks no token and no id.
+PLAYGROUND_APP_ID = "00000000-0000-0000-0000-000000000000"
+
+
+@dataclass(frozen=True)
+class TeamsCredentials:
+    """The bot's Microsoft registration: app id, client secret and (single) tenant."""
+
+    app_id: str
+    password: str = field(repr=False)
+    tenant_id: str
+    playground: bool = False
 
 
 def _zone_name(value: str) -> str:
