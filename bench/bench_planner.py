@@ -113,8 +113,8 @@ def generate(connection: Connection, backend: str, *, scale: float, due: int) ->
     now_text = NOW.replace(tzinfo=None).isoformat(sep=" ") if sqlite else NOW
     params = {"now": now_text}
     statements = [
-        "INSERT INTO workspaces (id, slack_team_id, created_at) " + f"VALUES (1, 'T111', {long_ago})",
-        "INSERT INTO technicians (workspace_id, slack_user_id, display_name, created_at, "
+        "INSERT INTO workspaces (id, external_id, created_at) " + f"VALUES (1, 'T111', {long_ago})",
+        "INSERT INTO technicians (workspace_id, user_id, display_name, created_at, "
         "work_start_minute, work_end_minute, work_days) "
         + series(t, f"1, 'U' || g, 'Technician ' || g, {long_ago}, 480, 1080, '01234'"),
         # The first `due` clients were last touched 60 days ago (cadence 30): each is due a check-in.

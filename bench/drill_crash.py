@@ -106,7 +106,7 @@ def seed_due(
     long_ago = now - timedelta(days=60)
     with sessions.begin() as session:
         workspace_id = session.scalars(
-            insert(Workspace).returning(Workspace.id), [{"slack_team_id": team_id, "created_at": long_ago}]
+            insert(Workspace).returning(Workspace.id), [{"external_id": team_id, "created_at": long_ago}]
         ).one()
         technician_ids = list(
             session.scalars(
@@ -114,7 +114,7 @@ def seed_due(
                 [
                     {
                         "workspace_id": workspace_id,
-                        "slack_user_id": f"U{number:05d}",
+                        "user_id": f"U{number:05d}",
                         "display_name": f"Technician {number}",
                         "timezone": zone,
                         "created_at": long_ago,

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from bot.people import PLATFORM_NAMES, SLACK, Conversation
 from bot.replies import Reply
 from storage.models import Client, Technician
 
@@ -26,6 +27,14 @@ class Context:
     is_manager: bool = False
     # Clients the command text could name, loaded once by match key.
     clients: dict[str, Client] = field(default_factory=dict)
+    # The chat platform the request came from, and the conversation it was written in (Teams).
+    platform: str = SLACK
+    conversation: Conversation | None = None
+
+    @property
+    def platform_name(self) -> str:
+        """The platform as replies name it: "Slack", "Teams"."""
+        return PLATFORM_NAMES.get(self.platform, self.platform)
 
 
 class Refused(Exception):

@@ -18,7 +18,7 @@ from bot.clients import CHOOSE, resolve, unresolved
 from bot.context import Context, Refused
 from bot.grammar import commands as grammar
 from bot.help import usage
-from bot.people import Actor, Invocation, Press, Profile, Submission
+from bot.people import Actor, Invocation, Press, Profile, Seen, Submission
 from bot.replies import Form, FormOutcome, Reply, Section, error
 from bot.services import Services
 from storage import repositories as repo
@@ -80,30 +80,38 @@ class Core:
         self.services = services
         self.default_tz = ZoneInfo(services.settings.default_timezone)
         # Workspace rows are never changed or deleted, so their ids can be remembered per process.
-        self.workspace_ids: dict[str, int] = {}
+        self.workspace_ids: dict[tuple[str, str], int] = {}
 
-    def _workspace_id(self, session: Session, team_id: str, now: datetime) -> int:
-        workspace_id = self.workspace_ids.get(team_id)
+    def _workspace_id(self, session: Session, actor: Actor, now: datetime) -> int:
+        workspace_id = self.workspace_ids.get((actor.platform, actor.workspace))
         if workspace_id is None:
-            workspace_id = repo.ensure_workspace(session, team_id=team_id, now=now).id
+            workspace = repo.ensure_workspace(
+                session, team_id=actor.workspace, platform=actor.platform, now=now
+            )
+            workspace_id = workspace.id
         return workspace_id
 
     @contextmanager
-    def _technician(self, actor: Actor, now: datetime) -> Iterator[tuple[Session, int, Technician]]:
-        """A transaction with the asker's workspace and technician rows, created on first sight."""
+    def _technician(
+        self, actor: Actor, now: datetime, seen: Seen | None = None
+    ) -> Iterator[tuple[Session, int, Technician]]:
+        """A transaction with the asker's workspace and technician rows, created on first sight, and what
+        the request shows about them stored with it."""
         with self.services.sessions.begin() as session:
-            workspace_id = self._workspace_id(session, actor.workspace, now)
+            workspace_id = self._workspace_id(session, actor, now)
             technician = repo.ensure_technician(
                 session, workspace_id=workspace_id, user_id=actor.user, now=now
             )
+            if seen is not None:
+                _note(session, workspace_id, technician, seen, now)
             yield session, workspace_id, technician
         # Remember the id only once committed: a refused first request rolls the new row back.
-        self.workspace_ids[actor.workspace] = workspace_id
+        self.workspace_ids[(actor.platform, actor.workspace)] = workspace_id
 
     @contextmanager
-    def _context(self, actor: Actor, request_key: str | None) -> Iterator[Context]:
+    def _context(self, actor: Actor, request_key: str | None, seen: Seen | None) -> Iterator[Context]:
         now = self.services.clock()
-        with self._technician(actor, now) as (session, workspace_id, technician):
+        with self._technician(actor, now, seen) as (session, workspace_id, technician):
             if request_key is not None and not repo.claim_request(session, key=request_key, now=now):
                 raise Refused(ALREADY_DONE)
             # A zone chosen on App Home wins over the chat profile's.
@@ -116,14 +124,16 @@ class Core:
                 tz_known=zone is not None,
                 now=now,
                 is_manager=actor.user in self.services.settings.managers,
+                platform=actor.platform,
+                conversation=seen.conversation if seen is not None else None,
             )
 
     def _run(
-        self, actor: Actor, request_key: str | None, work: Callable[[Context], T]
+        self, actor: Actor, request_key: str | None, work: Callable[[Context], T], seen: Seen | None = None
     ) -> tuple[T | None, Reply | None, bool]:
         stale = True
         try:
-            with self._context(actor, request_key) as ctx:
+            with self._context(actor, request_key, seen) as ctx:
                 fetched = ctx.technician.profile_fetched_at
                 stale = fetched is None or ctx.now - fetched > PROFILE_MAX_AGE
                 return work(ctx), None, stale
@@ -135,7 +145,10 @@ class Core:
         """Handle `/visit …` or `/promise …`."""
         run = self._visit if invocation.command == "visit" else self._promise
         reply, refusal, stale = self._run(
-            invocation.actor, invocation.request_key, lambda ctx: run(ctx, invocation, force_new)
+            invocation.actor,
+            invocation.request_key,
+            lambda ctx: run(ctx, invocation, force_new),
+            invocation.seen,
         )
         return Handled(reply=refusal or reply or ALREADY_DONE, refresh_profile=stale)
 
@@ -208,6 +221,8 @@ class Core:
                 return preferences.show_hours(ctx)
             case grammar.ShowDigest():
                 return digest.on_demand(ctx)
+            case grammar.DigestHere():
+                return digest.choose_channel(ctx)
         may_create, example, act = _NAMING_A_CLIENT[type(parsed)]
         ref = parsed.client
         assert ref is not None  # ListOpen without a client was answered above
@@ -238,7 +253,7 @@ class Core:
         handler = handlers.get(press.action)
         if handler is None:
             return error("That button is out of date; type the command instead.")
-        reply, refusal, _ = self._run(press.actor, None, lambda ctx: handler(ctx, press.value))
+        reply, refusal, _ = self._run(press.actor, None, lambda ctx: handler(ctx, press.value), press.seen)
         return refusal or reply or ALREADY_DONE
 
     def _choose(self, press: Press) -> Reply:
@@ -250,17 +265,19 @@ class Core:
             return error("That button is out of date; type the command again.")
         if command not in {"visit", "promise"}:
             return error("That button is out of date; type the command again.")
-        invocation = Invocation(press.actor, command, text, request_key=f"choose:{key}" if key else None)
+        invocation = Invocation(
+            press.actor, command, text, request_key=f"choose:{key}" if key else None, seen=press.seen
+        )
         return self.command(invocation, force_new=new).reply
 
-    def home(self, actor: Actor, notice: Reply | None = None) -> Reply:
+    def home(self, actor: Actor, notice: Reply | None = None, seen: Seen | None = None) -> Reply:
         """App Home: the technician's open items, settings and (managers) the team; `notice` on top."""
-        reply, refusal, _ = self._run(actor, None, lambda ctx: home.build(ctx, notice))
+        reply, refusal, _ = self._run(actor, None, lambda ctx: home.build(ctx, notice), seen)
         return refusal or reply or ALREADY_DONE
 
-    def settings_form(self, actor: Actor) -> Form:
+    def settings_form(self, actor: Actor, seen: Seen | None = None) -> Form:
         """The App Home settings form, filled in with the technician's current settings."""
-        form, _, _ = self._run(actor, None, forms.settings_form)
+        form, _, _ = self._run(actor, None, forms.settings_form, seen)
         assert form is not None  # building the form refuses nothing
         return form
 
@@ -282,15 +299,31 @@ class Core:
             return outcome
 
         try:
-            outcome, refusal, _ = self._run(submission.actor, submission.request_key, work)
+            outcome, refusal, _ = self._run(submission.actor, submission.request_key, work, submission.seen)
         except _FormRefused as refused:
             return refused.outcome
         return outcome or FormOutcome(reply=refusal or ALREADY_DONE)
 
+    def saw(self, actor: Actor, seen: Seen) -> None:
+        """Store what an activity that asks nothing shows (the bot installed, a chat opened): the person,
+        their profile and the conversation, so the bot can write there later."""
+        with self._technician(actor, self.services.clock(), seen):
+            pass
+
+    def forget(self, actor: Actor, *, conversation_id: str, team_id: str | None = None) -> int:
+        """The bot was removed from a conversation (or a whole team): stop writing there."""
+        with self.services.sessions.begin() as session:
+            workspace_id = self._workspace_id(session, actor, self.services.clock())
+            return repo.forget_conversations(
+                session, workspace_id=workspace_id, conversation_id=conversation_id, team_id=team_id
+            )
+
     def needs_profile(self, actor: Actor) -> bool:
         """True when we have not fetched this person's profile lately."""
         with self.services.sessions.begin() as session:
-            technician = repo.find_technician(session, team_id=actor.workspace, user_id=actor.user)
+            technician = repo.find_technician(
+                session, team_id=actor.workspace, user_id=actor.user, platform=actor.platform
+            )
             if technician is None or technician.profile_fetched_at is None:
                 return True
             return self.services.clock() - technician.profile_fetched_at > PROFILE_MAX_AGE
@@ -302,6 +335,38 @@ class Core:
             if _zone(profile.timezone) is not None:
                 technician.timezone = profile.timezone
             technician.profile_fetched_at = self.services.clock()
+
+
+def _note(session: Session, workspace_id: int, technician: Technician, seen: Seen, now: datetime) -> None:
+    """Store what a request shows about its sender: name, time zone, member id, the conversation.
+
+    Rows are written only when something changed, so a request from a known chat costs one statement.
+    """
+    profile = seen.profile
+    if profile is not None:
+        changed = False
+        if profile.display_name and technician.display_name != profile.display_name:
+            technician.display_name = profile.display_name
+            changed = True
+        if _zone(profile.timezone) is not None and technician.timezone != profile.timezone:
+            technician.timezone = profile.timezone
+            changed = True
+        if changed or technician.profile_fetched_at is None:
+            technician.profile_fetched_at = now
+    if seen.member and technician.member_id != seen.member:
+        technician.member_id = seen.member
+    conversation = seen.conversation
+    if conversation is not None:
+        repo.remember_conversation(
+            session,
+            workspace_id=workspace_id,
+            conversation_id=conversation.id,
+            kind=conversation.kind,
+            service_url=conversation.endpoint,
+            technician_id=technician.id if conversation.kind == "personal" else None,
+            team_id=conversation.team,
+            now=now,
+        )
 
 
 class _FormRefused(Exception):

@@ -65,6 +65,17 @@ ADVICE = {
     "channel_not_found": "invite Nudgebot to the channel (/invite @Nudgebot)",
     "not_in_channel": "invite Nudgebot to the channel (/invite @Nudgebot)",
     "too_many_attempts": "Slack was failing each time we tried: check status.slack.com",
+    # Teams' reasons (handlers/teams/notifier.py).
+    "blocked": "they blocked or removed Nudgebot in Teams: ask them to add it again (Apps → Nudgebot)",
+    "conversation_not_found": "Teams no longer knows that chat: ask them to add Nudgebot again",
+    "no_conversation": "Nudgebot has no chat with them yet: ask them to add Nudgebot in Teams",
+    "service_url_not_allowed": "Teams gave an address that is not Microsoft's: check TEAMS_CONNECTOR_HOSTS",
+    "bot_not_in_team": "add Nudgebot to the managers' team, then type @Nudgebot digest here in the channel",
+}
+# The advice for a platform that kept failing, by platform.
+FAILING_ADVICE = {
+    "slack": ADVICE["too_many_attempts"],
+    "teams": "Teams was failing each time we tried: check the Microsoft 365 service health",
 }
 # Temporary failures that ran out of attempts: Slack was failing, as with too_many_attempts.
 _FAILING = ("http_", "network:", "upload:")
@@ -226,6 +237,7 @@ class Snapshot:
     dead: tuple[DeadFact, ...]
     touches: int
     promises_made: int
+    platform: str = "slack"
 
     @property
     def start(self) -> datetime:
@@ -290,6 +302,7 @@ def gather(session: Session, *, workspace_id: int, end: datetime, tz: ZoneInfo) 
         dead=dead,
         touches=repo.count_touches(session, workspace_id=workspace_id, start=start, end=end),
         promises_made=repo.count_promises_made(session, workspace_id=workspace_id, start=start, end=end),
+        platform=repo.workspace_platform(session, workspace_id=workspace_id),
     )
 
 
@@ -549,9 +562,10 @@ def _technician_line(week: TechnicianWeek) -> str:
 def _dead_line(snapshot: Snapshot, dead: DeadFact) -> str:
     name = snapshot.technicians.get(dead.technician_id, "a technician")
     reason = _cut(dead.reason, 80)
-    advice = ADVICE.get(dead.reason)
+    failing = FAILING_ADVICE.get(snapshot.platform, ADVICE["too_many_attempts"])
+    advice = failing if dead.reason == "too_many_attempts" else ADVICE.get(dead.reason)
     if advice is None and dead.reason.startswith(_FAILING):
-        advice = ADVICE["too_many_attempts"]
+        advice = failing
     what = f"{reason}: {advice}" if advice else reason
     return f"*{name}*: {_plural(dead.count, 'reminder')} not delivered ({what})."
 
@@ -775,7 +789,7 @@ def _wins(people: Sequence[TechnicianWeek], weeks: Sequence[WeekRates], quiet: b
 
 def on_demand(ctx: Context) -> Reply:
     """A manager asks for the digest now: it is queued for delivery to their DM."""
-    user = ctx.technician.slack_user_id
+    user = ctx.technician.user_id
     if not ctx.is_manager:
         raise Refused(
             error(
@@ -808,4 +822,45 @@ def on_demand(ctx: Context) -> Reply:
             Note(f"Managers can ask for it any time with {DIGEST_EXAMPLE}."),
         ),
         tone="ok",
+    )
+
+
+def choose_channel(ctx: Context) -> Reply:
+    """`digest here` in a channel: a manager makes it the channel the weekly digest is posted in."""
+    if not ctx.is_manager:
+        raise Refused(
+            error(
+                "Only managers can choose where the team digest goes: whoever runs Nudgebot lists them in "
+                "the MANAGER_IDS setting, and can add you like this.",
+                f"MANAGER_IDS={ctx.technician.user_id}",
+            )
+        )
+    conversation = ctx.conversation
+    if conversation is None:
+        raise Refused(
+            error(
+                f"On {ctx.platform_name}, the weekly digest goes to the channel in the DIGEST_CHANNEL "
+                "setting.",
+                "DIGEST_CHANNEL=C0123456789",
+            )
+        )
+    if conversation.kind != "channel":
+        raise Refused(
+            error(
+                "Type this in the managers' channel, after @mentioning me, to have the weekly digest "
+                "posted there.",
+                "@Nudgebot digest here",
+            )
+        )
+    repo.set_digest_channel(ctx.session, workspace_id=ctx.workspace_id, channel=conversation.id)
+    logger.info("the weekly digest of workspace %s now goes to %s", ctx.workspace_id, conversation.id)
+    return Reply(
+        summary="The weekly digest will be posted here",
+        blocks=(
+            Section(
+                ":white_check_mark: The team digest will be posted in this channel every week, with the "
+                "details in its thread and the chart of the last 8 weeks."
+            ),
+            Note(f"Managers can also ask for it any time in a chat with me: {DIGEST_EXAMPLE}."),
+        ),
     )

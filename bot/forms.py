@@ -126,7 +126,7 @@ def submit_promise(ctx: Context, values: dict[str, str], ticked: frozenset[str])
 SETTINGS_FORM = "home.settings"
 HOURS_EXAMPLE = "For example: 8-18 or 7:30-16."
 DAYS_EXAMPLE = "For example: mon-fri, or mon, wed, fri."
-ZONE_EXAMPLE = "Use a name like Europe/Berlin or America/Chicago, or leave it blank for your Slack profile's."
+ZONE_EXAMPLE = "Use a name like Europe/Berlin or America/Chicago, or leave it blank for your {} profile's."
 PAUSE_EXAMPLE = "For example: Monday, in 2 weeks or 2026-12-07; blank: not paused."
 
 
@@ -162,7 +162,7 @@ def settings_form(ctx: Context) -> Form:
             FormField("days", "Working days", "mon-fri", initial=_days_phrase(hours.days)),
             FormField(
                 "timezone",
-                "Time zone (blank: my Slack profile's)",
+                f"Time zone (blank: my {ctx.platform_name} profile's)",
                 "Europe/Berlin",
                 optional=True,
                 initial=technician.timezone_override or "",
@@ -218,7 +218,9 @@ def submit_settings(ctx: Context, values: dict[str, str], chosen: dict[str, froz
     zone_typed = values.get("timezone", "").strip()
     zone = _zones().get(zone_typed.lower()) if zone_typed else None
     if zone_typed and zone is None:
-        errors["timezone"] = f"I don't know the time zone “{zone_typed[:64]}”. {ZONE_EXAMPLE}"
+        errors["timezone"] = (
+            f"I don't know the time zone “{zone_typed[:64]}”. {ZONE_EXAMPLE.format(ctx.platform_name)}"
+        )
     until = _pause_until(ctx, values.get("pause", "").strip(), ZoneInfo(zone) if zone else ctx.tz, errors)
     if errors or hours is None or hours.start is None or hours.end is None or days is None:
         return FormOutcome(errors=errors or {"hours": f"Which hours do you work? {HOURS_EXAMPLE}"})

@@ -198,12 +198,13 @@ def _checkins(ctx: Context, clients: Sequence[Client]) -> _Part:
 
 def _zone_text(ctx: Context) -> str:
     technician = ctx.technician
+    platform = ctx.platform_name
     if technician.timezone_override:
-        profile = f"; your Slack profile says {technician.timezone}" if technician.timezone else ""
+        profile = f"; your {platform} profile says {technician.timezone}" if technician.timezone else ""
         return f"{technician.timezone_override}, your choice{profile}"
     if technician.timezone:
-        return f"{technician.timezone}, from your Slack profile"
-    return f"{ctx.tz.key} for now: I haven't read your Slack profile yet"
+        return f"{technician.timezone}, from your {platform} profile"
+    return f"{ctx.tz.key} for now: I haven't read your {platform} profile yet"
 
 
 def _settings(ctx: Context, hours: WorkingHours) -> list[Block]:
@@ -229,7 +230,7 @@ def _settings(ctx: Context, hours: WorkingHours) -> list[Block]:
 
 def _team_line(technician: Technician, counts: dict[str, dict[int, int]], checkins: dict[int, int]) -> str:
     tech = technician.id
-    name = technician.display_name or technician.slack_user_id
+    name = technician.display_name or technician.user_id
     parts = [
         f"{_plural(counts['visits'].get(tech, 0), 'visit')} this week",
         f"{_plural(counts['followups'].get(tech, 0), 'follow-up')} unsent over 24 h",

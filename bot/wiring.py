@@ -6,7 +6,8 @@ import logging
 
 from sqlalchemy.exc import OperationalError
 
-from bot.notify import Notifier
+from bot.notify import Notifier, Notifiers
+from bot.people import SLACK
 from bot.services import Services
 from bot.settings import Settings, SettingsError
 from storage.db import make_engine, make_session_factory
@@ -45,8 +46,11 @@ def migrate_database(services: Services) -> None:
 
 
 def build_notifier(settings: Settings) -> Notifier:
-    """The chat platform nudges go out through (Slack today)."""
-    from handlers.slack.notifier import SlackNotifier
+    """One notifier for every platform this deployment serves; each nudge goes out through its own."""
+    by_platform: dict[str, Notifier] = {}
+    if settings.slack_on:
+        from handlers.slack.notifier import SlackNotifier
 
-    token, _ = settings.require_slack()
-    return SlackNotifier(token=token, base_url=settings.slack_api_url)
+        token, _ = settings.require_slack()
+        by_platform[SLACK] = SlackNotifier(token=token, base_url=settings.slack_api_url)
+    return Notifiers(by_platform)

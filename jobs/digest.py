@@ -13,34 +13,42 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from bot import chart, digest
-from bot.notify import Delivered, Notifier, PermanentFailure, RateLimited, TemporaryFailure
+from bot import addresses, chart, digest
+from bot.notify import Address, Delivered, Notifier, PermanentFailure, RateLimited, TemporaryFailure
+from bot.people import SLACK
 from bot.services import Services
 from bot.settings import Settings
 from jobs.planners import insert_nudges
 from jobs.sender import LEASE, MAX_ATTEMPTS, Pacer, SendReport, backoff
 from storage import outbox
 from storage import repositories as repo
-from storage.models import Nudge, NudgeStatus
+from storage.models import Nudge, NudgeStatus, Workspace
 
 logger = logging.getLogger(__name__)
 
 BATCH = 5
 # Reasons that mean the bot is not (or can no longer be) in the digest's channel.
-NOT_IN_CHANNEL = frozenset({"channel_not_found", "not_in_channel", "is_archived"})
+NOT_IN_CHANNEL = frozenset(
+    {"channel_not_found", "not_in_channel", "is_archived", "conversation_not_found", "blocked", "no_channel"}
+)
+
+
+def digest_channel(workspace: Workspace, settings: Settings) -> str | None:
+    """Where a workspace's weekly digest goes: the channel chosen from chat ("digest here"), else, on
+    Slack, the DIGEST_CHANNEL setting."""
+    if workspace.digest_channel:
+        return workspace.digest_channel
+    return settings.digest_channel if workspace.platform == SLACK else None
 
 
 def plan_digests(session: Session, *, now: datetime, settings: Settings) -> int:
     """Write the digest of the latest weekly slot for each workspace; returns how many were due."""
-    channel = settings.digest_channel
-    if not channel:
-        return 0
     weekday, at = settings.digest_at
     tz = ZoneInfo(settings.digest_zone)
     slot = digest.latest_slot(now, weekday=weekday, at=at, tz=tz)
@@ -49,18 +57,19 @@ def plan_digests(session: Session, *, now: datetime, settings: Settings) -> int:
         digest.digest_row(workspace_id=workspace.id, period=period, due_at=slot, channel=channel, now=now)
         for workspace in repo.all_workspaces(session)
         # A fresh install waits for its first slot rather than posting an empty week at once.
-        if workspace.created_at <= slot
+        if workspace.created_at <= slot and (channel := digest_channel(workspace, settings))
     ]
     insert_nudges(session, rows)
     return len(rows)
 
 
 def explain_off(settings: Settings) -> None:
-    """Say once, at start, that no weekly digest will be posted without DIGEST_CHANNEL."""
+    """Say once, at start, where weekly digests go when no DIGEST_CHANNEL is set."""
     if not settings.digest_channel:
         logger.info(
-            "DIGEST_CHANNEL is not set: no weekly managers' digest will be posted "
-            "(managers can still ask for one with /visit digest)"
+            "DIGEST_CHANNEL is not set: no weekly managers' digest will be posted on Slack "
+            "(managers can still ask for one with /visit digest); on Teams a manager chooses the "
+            "channel by typing @Nudgebot digest here in it"
         )
 
 
@@ -74,10 +83,11 @@ class _Job:
     key: str
     parts_sent: int
     # Where the summary goes (a channel id, or a manager's user id for their DM) until it is posted,
-    # then where it landed; `ts` is the summary's, once posted.
+    # then where it landed; `ts` is the summary's, once posted. `address` is how to reach `channel`.
     channel: str
     ts: str | None
     composed: digest.Digest
+    address: Address
 
 
 def send_digests(
@@ -137,24 +147,25 @@ def _compose(
             channel=nudge.channel,
             ts=nudge.message_ts,
             composed=digest.compose(snapshot),
+            address=addresses.of_channel(session, nudge.workspace_id, nudge.channel),
         )
 
 
-def _parts(job: _Job, notifier: Notifier) -> list[Callable[[str, str | None], Delivered | None]]:
-    """Each part as a call taking the channel and the summary's ts: the summary, the details, the chart."""
+def _parts(job: _Job, notifier: Notifier) -> list[Callable[[Address, str | None], Delivered | None]]:
+    """Each part as a call taking the address and the summary's ts: the summary, the details, the chart."""
     composed = job.composed
 
-    def summary(channel: str, _: str | None) -> Delivered:
+    def summary(channel: Address, _: str | None) -> Delivered:
         return notifier.post(channel=channel, reply=composed.summary, key=f"{job.key}:0")
 
-    def detail(number: int) -> Callable[[str, str | None], Delivered | None]:
-        def post(channel: str, ts: str | None) -> None:
+    def detail(number: int) -> Callable[[Address, str | None], Delivered | None]:
+        def post(channel: Address, ts: str | None) -> None:
             reply = composed.details[number - 1]
             notifier.post(channel=channel, reply=reply, key=f"{job.key}:{number}", thread=ts)
 
         return post
 
-    def picture(channel: str, ts: str | None) -> None:
+    def picture(channel: Address, ts: str | None) -> None:
         # Drawn only when its turn comes, so a digest resumed after the chart costs no drawing.
         png = chart.eight_weeks(composed.weeks, end_day=composed.end_day, tz=composed.tz)
         notifier.upload(channel=channel, file=png, thread=ts)
@@ -171,15 +182,15 @@ def _deliver(
     pacer: Pacer,
     report: SendReport,
 ) -> None:
-    """Post the parts not yet posted, recording each; settle the row by Slack's answer."""
+    """Post the parts not yet posted, recording each; settle the row by the platform's answer."""
     parts = _parts(job, notifier)
-    channel, ts = job.channel, job.ts
+    channel, ts, address = job.channel, job.ts, job.address
     for number in range(job.parts_sent, len(parts)):
         if not _still_ours(services, job, owner, lease, report):
             return
         pacer.wait(job.workspace_id)
         try:
-            delivered = parts[number](channel, ts)
+            delivered = parts[number](address, ts)
         except RateLimited as limited:
             _rate_limited(services, job, owner, limited, report)
             return
@@ -189,7 +200,17 @@ def _deliver(
         if number == 0:
             assert delivered is not None
             channel, ts = delivered.channel, delivered.ts
+            # The rest of the parts go where the summary landed (a DM opened for it, on Slack).
+            address = replace(address, target=channel)
         with services.sessions.begin() as session:
+            if number == 0 and delivered is not None and delivered.opened:
+                addresses.remember_opened(
+                    session,
+                    workspace_id=job.workspace_id,
+                    address=job.address,
+                    conversation_id=channel,
+                    now=services.clock(),
+                )
             held = outbox.record_part(
                 session,
                 nudge_id=job.nudge_id,
@@ -211,7 +232,7 @@ def _deliver(
 
 
 def _still_ours(services: Services, job: _Job, owner: str, lease: timedelta, report: SendReport) -> bool:
-    """Renew the lease before a part; give the row back when Slack has since asked us to wait."""
+    """Renew the lease before a part; give the row back when the platform has since asked us to wait."""
     with services.sessions.begin() as session:
         if not outbox.renew(session, nudge_id=job.nudge_id, owner=owner, until=services.clock() + lease):
             return False
@@ -243,7 +264,9 @@ def _rate_limited(
         )
     report.rate_limited = True
     report.retried += 1
-    logger.warning("Slack asked us to wait %ss for workspace %s", limited.retry_after, job.workspace_id)
+    logger.warning(
+        "the chat platform asked us to wait %ss for workspace %s", limited.retry_after, job.workspace_id
+    )
 
 
 def _failed(
@@ -271,10 +294,17 @@ def _failed(
         report.retried += 1
         return
     report.dead += 1
-    if failure.reason in NOT_IN_CHANNEL:
+    if failure.reason in NOT_IN_CHANNEL and job.address.platform == SLACK:
         logger.warning(
             "the managers' digest can't be posted to %s (%s): invite Nudgebot to that channel "
             "(/invite @Nudgebot in the channel) or set DIGEST_CHANNEL to a channel it is in",
+            job.channel,
+            failure.reason,
+        )
+    elif failure.reason in NOT_IN_CHANNEL:
+        logger.warning(
+            "the managers' digest can't be posted to %s (%s): add Nudgebot to the managers' team and "
+            "type @Nudgebot digest here in the channel again",
             job.channel,
             failure.reason,
         )

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot import digest, nudges
-from bot.notify import Notifier, PermanentFailure, RateLimited, TemporaryFailure
+from bot import addresses, digest, nudges
+from bot.notify import Address, Notifier, PermanentFailure, RateLimited, TemporaryFailure
 from bot.replies import Reply
 from bot.services import Services
 from storage import outbox
@@ -48,7 +48,7 @@ class SendReport:
 
 @dataclass
 class Pacer:
-    """Spaces sends to each workspace so Slack never has to push back (a token bucket, wall-clock).
+    """Spaces sends to each workspace so the platform never has to push back (a token bucket, wall-clock).
 
     Callers reserve their slot under the lock and sleep outside it, so threads sharing one pacer queue
     up fairly; a bucket may go below zero, which is the wait the next caller owes.
@@ -82,7 +82,7 @@ class _Prepared:
     nudge_id: int
     workspace_id: int
     attempts: int
-    recipient: str
+    recipient: Address
     key: str
     reply: Reply
 
@@ -115,7 +115,7 @@ def _prepare(
         workspace_id = nudge.workspace_id
         gated = outbox.blocked_until(session, workspace_id=workspace_id) is not None
         if gated and workspace_id not in claim.probes:
-            # Claimed before Slack pushed back: only a prober writes there now. Back in the queue as
+            # Claimed before the platform pushed back: only a prober writes there now. Back in the queue as
             # due, for the gate (not this row) says when the workspace may be written to again.
             outbox.retry_later(
                 session,
@@ -152,7 +152,7 @@ def _prepare(
             nudge_id=nudge.id,
             workspace_id=workspace_id,
             attempts=nudge.attempts,
-            recipient=technician.slack_user_id,
+            recipient=addresses.of_technician(session, technician),
             key=f"{nudge.workspace_id}:{nudge.subject}:{nudge.kind}:{nudge.period}",
             reply=nudges.compose(session, nudge, hours, now),
         )
@@ -223,7 +223,9 @@ def _deliver(
             )
         report.rate_limited = True
         report.retried += 1
-        logger.warning("Slack asked us to wait %ss for workspace %s", limited.retry_after, workspace_id)
+        logger.warning(
+            "the chat platform asked us to wait %ss for workspace %s", limited.retry_after, workspace_id
+        )
         return
     except (PermanentFailure, TemporaryFailure) as failure:
         permanent = isinstance(failure, PermanentFailure)
@@ -251,6 +253,15 @@ def _deliver(
     with services.sessions.begin() as session:
         if workspace_id in claim.probes:
             outbox.open_workspace(session, workspace_id=workspace_id, held_until=claim.until)
+        if delivered.opened:
+            # A 1:1 chat was opened for this message (Teams): the next one goes straight there.
+            addresses.remember_opened(
+                session,
+                workspace_id=workspace_id,
+                address=prepared.recipient,
+                conversation_id=delivered.channel,
+                now=services.clock(),
+            )
         held = outbox.mark_sent(
             session,
             nudge_id=nudge_id,

@@ -22,7 +22,7 @@ def outbox_status(services: Services) -> str:
                 Nudge.id,
                 Nudge.kind,
                 Nudge.subject,
-                func.coalesce(Technician.slack_user_id, Nudge.channel),
+                func.coalesce(Technician.user_id, Nudge.channel),
                 Nudge.last_error,
             )
             .outerjoin(Technician, Technician.id == Nudge.technician_id)

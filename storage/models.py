@@ -75,24 +75,33 @@ class AppointmentStatus(enum.StrEnum):
 
 
 class Workspace(Base):
-    """A Slack workspace (team) that uses Nudgebot."""
+    """A team using Nudgebot on one chat platform: a Slack workspace, or a Microsoft 365 tenant on Teams."""
 
     __tablename__ = "workspaces"
+    __table_args__ = (UniqueConstraint("platform", "external_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    slack_team_id: Mapped[str] = mapped_column(String(32), unique=True)
+    # "slack" or "teams", and the platform's id for the team: a Slack team id or a Teams tenant id.
+    platform: Mapped[str] = mapped_column(String(16), default="slack", server_default="slack")
+    external_id: Mapped[str] = mapped_column(String(64))
+    # Where the weekly digest goes when chosen from chat (Teams: "@Nudgebot digest here"); a
+    # conversation id. Slack workspaces use DIGEST_CHANNEL when this is unset.
+    digest_channel: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Technician(Base):
-    """A person who visits clients; known by their chat user id."""
+    """A person who visits clients; known by their chat user id (Slack) or Entra object id (Teams)."""
 
     __tablename__ = "technicians"
-    __table_args__ = (UniqueConstraint("workspace_id", "slack_user_id"),)
+    __table_args__ = (UniqueConstraint("workspace_id", "user_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
-    slack_user_id: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(String(64))
+    # The person's id in the bot's own conversations (Teams gives each bot its own "29:…" id), needed
+    # to open a 1:1 chat with them; None on Slack.
+    member_id: Mapped[str | None] = mapped_column(String(300))
     display_name: Mapped[str | None] = mapped_column(String(200))
     # IANA zone from the chat profile; None until the profile has been fetched.
     timezone: Mapped[str | None] = mapped_column(String(64))
@@ -306,8 +315,8 @@ class Nudge(Base):
     lease_owner: Mapped[str | None] = mapped_column(String(64))
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    channel: Mapped[str | None] = mapped_column(String(32))
-    message_ts: Mapped[str | None] = mapped_column(String(32))
+    channel: Mapped[str | None] = mapped_column(String(300))
+    message_ts: Mapped[str | None] = mapped_column(String(300))
     last_error: Mapped[str | None] = mapped_column(Text)
     parts_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -315,8 +324,35 @@ class Nudge(Base):
     technician: Mapped[Technician | None] = relationship()
 
 
+class Conversation(Base):
+    """A conversation the bot can write to without being asked: a person's 1:1 chat with it, or a channel.
+
+    Teams needs one to send anything (its id and the service URL it lives at); they are stored from
+    every activity, refreshed when they change and removed when the bot is uninstalled. Slack needs
+    none (a user id opens a DM).
+    """
+
+    __tablename__ = "conversations"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "conversation_id"),
+        Index(None, "technician_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    conversation_id: Mapped[str] = mapped_column(String(300))
+    # "personal" (a 1:1 chat), "channel" or "groupChat".
+    kind: Mapped[str] = mapped_column(String(16))
+    service_url: Mapped[str] = mapped_column(String(500))
+    # The person whose 1:1 chat it is; None for channels and group chats.
+    technician_id: Mapped[int | None] = mapped_column(ForeignKey("technicians.id", ondelete="CASCADE"))
+    # The team a channel belongs to, so uninstalling from the team forgets its channels.
+    team_id: Mapped[str | None] = mapped_column(String(300))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class RateGate(Base):
-    """A workspace Slack has told to slow down (HTTP 429), shared by every sender process."""
+    """A workspace the chat platform has told to slow down (HTTP 429), shared by every sender process."""
 
     __tablename__ = "rate_gates"
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Row, Select, exists, func, literal_column, or_, select, update
+from sqlalchemy import Row, Select, delete, exists, func, literal_column, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.sql import Executable
@@ -18,6 +18,7 @@ from storage.models import (
     Base,
     CallOutcome,
     Client,
+    Conversation,
     Nudge,
     NudgeStatus,
     ProcessedRequest,
@@ -70,39 +71,43 @@ def claim_request(session: Session, *, key: str, now: datetime) -> bool:
     return insert_ignore(session, ProcessedRequest, {"key": key, "received_at": now}, ["key"])
 
 
-def ensure_workspace(session: Session, *, team_id: str, now: datetime) -> Workspace:
-    """The workspace row for a team id, created on first sight (safe under concurrent first requests)."""
-    query = select(Workspace).where(Workspace.slack_team_id == team_id)
+def ensure_workspace(session: Session, *, team_id: str, now: datetime, platform: str = "slack") -> Workspace:
+    """The workspace row for a platform's team id, created on first sight (safe under concurrent first
+    requests)."""
+    query = select(Workspace).where(Workspace.platform == platform, Workspace.external_id == team_id)
     workspace = session.scalars(query).one_or_none()
     if workspace is None:
-        insert_ignore(session, Workspace, {"slack_team_id": team_id, "created_at": now}, ["slack_team_id"])
+        values = {"platform": platform, "external_id": team_id, "created_at": now}
+        insert_ignore(session, Workspace, values, ["platform", "external_id"])
         workspace = session.scalars(query).one()
     return workspace
 
 
 def ensure_technician(session: Session, *, workspace_id: int, user_id: str, now: datetime) -> Technician:
     """The technician row for a user id, created on first sight."""
-    query = select(Technician).where(
-        Technician.workspace_id == workspace_id, Technician.slack_user_id == user_id
-    )
+    query = select(Technician).where(Technician.workspace_id == workspace_id, Technician.user_id == user_id)
     technician = session.scalars(query).one_or_none()
     if technician is None:
         insert_ignore(
             session,
             Technician,
-            {"workspace_id": workspace_id, "slack_user_id": user_id, "created_at": now},
-            ["workspace_id", "slack_user_id"],
+            {"workspace_id": workspace_id, "user_id": user_id, "created_at": now},
+            ["workspace_id", "user_id"],
         )
         technician = session.scalars(query).one()
     return technician
 
 
-def find_technician(session: Session, *, team_id: str, user_id: str) -> Technician | None:
+def find_technician(
+    session: Session, *, team_id: str, user_id: str, platform: str = "slack"
+) -> Technician | None:
     """The technician for a platform user, if they have used the bot."""
     return session.scalars(
         select(Technician)
         .join(Workspace, Workspace.id == Technician.workspace_id)
-        .where(Workspace.slack_team_id == team_id, Technician.slack_user_id == user_id)
+        .where(
+            Workspace.platform == platform, Workspace.external_id == team_id, Technician.user_id == user_id
+        )
     ).one_or_none()
 
 
@@ -335,7 +340,7 @@ def workspace_technicians(session: Session, *, workspace_id: int) -> Sequence[Te
     return session.scalars(
         select(Technician)
         .where(Technician.workspace_id == workspace_id)
-        .order_by(Technician.display_name, Technician.slack_user_id)
+        .order_by(Technician.display_name, Technician.user_id)
     ).all()
 
 
@@ -402,7 +407,7 @@ def all_workspaces(session: Session) -> Sequence[Workspace]:
 def technician_names(session: Session, *, workspace_id: int) -> dict[int, tuple[str, str | None]]:
     """Each technician's user id and display name, by technician id."""
     rows = session.execute(
-        select(Technician.id, Technician.slack_user_id, Technician.display_name).where(
+        select(Technician.id, Technician.user_id, Technician.display_name).where(
             Technician.workspace_id == workspace_id
         )
     )
@@ -602,4 +607,130 @@ def first_owned_client_name(session: Session, *, owner_id: int) -> str | None:
     """The alphabetically first client a technician owns, for an example."""
     return session.scalars(
         select(Client.name).where(Client.owner_id == owner_id).order_by(Client.name).limit(1)
+    ).first()
+
+
+# -- Where the bot can write without being asked (Teams) ------------------------------------------------
+
+
+def remember_conversation(
+    session: Session,
+    *,
+    workspace_id: int,
+    conversation_id: str,
+    kind: str,
+    service_url: str,
+    technician_id: int | None,
+    team_id: str | None,
+    now: datetime,
+) -> None:
+    """Store a conversation, or refresh its service URL (which can change) and whose chat it is."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    values = {
+        "workspace_id": workspace_id,
+        "conversation_id": conversation_id,
+        "kind": kind,
+        "service_url": service_url,
+        "technician_id": technician_id,
+        "team_id": team_id,
+        "updated_at": now,
+    }
+    statement = insert(Conversation).values(**values)
+    kept = ("kind", "service_url", "technician_id", "team_id")
+    changed = or_(*(getattr(Conversation, name).is_distinct_from(statement.excluded[name]) for name in kept))
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["workspace_id", "conversation_id"],
+            set_={name: statement.excluded[name] for name in (*kept, "updated_at")},
+            # Written only when something changed: most requests come from a conversation already stored.
+            where=changed,
+        )
+    )
+
+
+def forget_conversations(
+    session: Session, *, workspace_id: int, conversation_id: str | None = None, team_id: str | None = None
+) -> int:
+    """Forget a conversation, or every one of a team (the bot was uninstalled); a digest channel among
+    them is unset too. Returns how many were forgotten."""
+    condition = Conversation.conversation_id == conversation_id
+    if team_id is not None:
+        condition = or_(condition, Conversation.team_id == team_id)
+    gone = session.scalars(
+        select(Conversation.conversation_id).where(Conversation.workspace_id == workspace_id, condition)
+    ).all()
+    if gone:
+        session.execute(
+            update(Workspace)
+            .where(Workspace.id == workspace_id, Workspace.digest_channel.in_(list(gone)))
+            .values(digest_channel=None)
+            .execution_options(synchronize_session=False)
+        )
+        session.execute(
+            delete(Conversation).where(
+                Conversation.workspace_id == workspace_id, Conversation.conversation_id.in_(list(gone))
+            )
+        )
+    return len(gone)
+
+
+def personal_conversation(session: Session, *, technician_id: int) -> Conversation | None:
+    """The technician's 1:1 chat with the bot, the most recently seen one if several."""
+    return session.scalars(
+        select(Conversation)
+        .where(Conversation.technician_id == technician_id, Conversation.kind == "personal")
+        .order_by(Conversation.updated_at.desc(), Conversation.id.desc())
+        .limit(1)
+    ).first()
+
+
+def conversation(session: Session, *, workspace_id: int, conversation_id: str) -> Conversation | None:
+    """A stored conversation by its platform id."""
+    return session.scalars(
+        select(Conversation).where(
+            Conversation.workspace_id == workspace_id, Conversation.conversation_id == conversation_id
+        )
+    ).one_or_none()
+
+
+def latest_service_url(session: Session, *, workspace_id: int) -> str | None:
+    """The service URL the workspace was last seen at, for opening a 1:1 chat where none is known."""
+    return session.scalars(
+        select(Conversation.service_url)
+        .where(Conversation.workspace_id == workspace_id)
+        .order_by(Conversation.updated_at.desc(), Conversation.id.desc())
+        .limit(1)
+    ).first()
+
+
+def technician_by_user(session: Session, *, workspace_id: int, user_id: str) -> Technician | None:
+    """A workspace's technician by their platform user id."""
+    return session.scalars(
+        select(Technician).where(Technician.workspace_id == workspace_id, Technician.user_id == user_id)
+    ).one_or_none()
+
+
+def workspace_platform(session: Session, *, workspace_id: int) -> str:
+    """The chat platform a workspace is on."""
+    return str(session.scalar(select(Workspace.platform).where(Workspace.id == workspace_id)) or "slack")
+
+
+def set_digest_channel(session: Session, *, workspace_id: int, channel: str | None) -> None:
+    """Choose (or with None, unset) the conversation the workspace's weekly digest is posted in."""
+    session.execute(
+        update(Workspace)
+        .where(Workspace.id == workspace_id)
+        .values(digest_channel=channel)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def technician_by_member(session: Session, *, workspace_id: int, member_id: str) -> Technician | None:
+    """A workspace's technician by the member id the platform gave them in the bot's conversations."""
+    return session.scalars(
+        select(Technician)
+        .where(Technician.workspace_id == workspace_id, Technician.member_id == member_id)
+        .order_by(Technician.id)
+        .limit(1)
     ).first()

@@ -226,6 +226,11 @@ class ShowDigest:
 
 
 @dataclass(frozen=True)
+class DigestHere:
+    """`digest here`, typed in a channel: a manager chooses where the weekly digest is posted."""
+
+
+@dataclass(frozen=True)
 class Help:
     """`/visit help` or `/promise help`."""
 
@@ -278,6 +283,7 @@ VisitCommand = (
     | ShowHours
     | ClientReport
     | ShowDigest
+    | DigestHere
 )
 PromiseCommand = AddPromise | PromiseDone | MovePromise | ListPromises | Help
 Parsed = VisitCommand | PromiseCommand | NeedClient | ParseError
@@ -589,6 +595,8 @@ def _settings(
     if action == "report":
         return _report(text, words, known, now, tz)
     if action == "digest":
+        if len(words) == 1 and not words[0].quoted and words[0].text.lower() == "here":
+            return DigestHere()
         if words:
             raise _Refusal("“digest” needs nothing after it: it covers the last 7 days.", DIGEST_EXAMPLE)
         return ShowDigest()

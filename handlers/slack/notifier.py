@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 
-from bot.notify import Delivered, PermanentFailure, RateLimited, TemporaryFailure
+from bot.notify import Address, Delivered, PermanentFailure, RateLimited, TemporaryFailure
 from bot.replies import Attachment, Reply
 from handlers.slack import render
 
@@ -42,30 +42,31 @@ class SlackNotifier:
         # No retry handlers: a retried chat.postMessage can post twice; the outbox decides about retries.
         self.client = WebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=[])
 
-    def send(self, *, recipient: str, reply: Reply, key: str) -> Delivered:
+    def send(self, *, recipient: Address, reply: Reply, key: str) -> Delivered:
         """Post the reply to the user's DM with Nudgebot."""
         return self.post(channel=recipient, reply=reply, key=key)
 
-    def post(self, *, channel: str, reply: Reply, key: str, thread: str | None = None) -> Delivered:
-        """Post the reply in a channel, or a user's DM when `channel` is a user id; in `thread` if given."""
+    def post(self, *, channel: Address, reply: Reply, key: str, thread: str | None = None) -> Delivered:
+        """Post the reply in a channel, or a user's DM when the address is a user id; in `thread` if given."""
         with _translated_failures():
             response = self.client.chat_postMessage(
-                channel=channel,
+                channel=channel.target,
                 thread_ts=thread,
                 metadata={"event_type": "nudgebot_nudge", "event_payload": {"key": key}},
                 **render.build_message(reply),
             )
-        return Delivered(channel=str(response.get("channel", channel)), ts=str(response.get("ts", "")))
+        return Delivered(channel=str(response.get("channel", channel.target)), ts=str(response.get("ts", "")))
 
-    def upload(self, *, channel: str, file: Attachment, thread: str | None = None) -> None:
+    def upload(self, *, channel: Address, file: Attachment, thread: str | None = None) -> None:
         """Share a file through files.getUploadURLExternal / files.completeUploadExternal."""
         with _translated_failures():
-            if channel.startswith(("U", "W")):
+            target = channel.target
+            if target.startswith(("U", "W")):
                 # Files are shared into a conversation, so a user's DM is opened (found) first.
-                opened = self.client.conversations_open(users=channel)
-                channel = str(opened["channel"]["id"])
+                opened = self.client.conversations_open(users=target)
+                target = str(opened["channel"]["id"])
             self.client.files_upload_v2(
-                channel=channel,
+                channel=target,
                 thread_ts=thread,
                 content=file.content,
                 filename=file.filename,

@@ -42,7 +42,7 @@ class Seed:
     def __init__(self, services: Services, *, created: datetime = LONG_AGO, team: str = "T111") -> None:
         self.services = services
         with services.sessions.begin() as session:
-            workspace = Workspace(slack_team_id=team, created_at=created)
+            workspace = Workspace(external_id=team, created_at=created)
             session.add(workspace)
             session.flush()
             self.workspace_id = workspace.id
@@ -57,7 +57,7 @@ class Seed:
     def technician(self, user: str, name: str | None) -> int:
         return self._add(
             Technician(
-                workspace_id=self.workspace_id, slack_user_id=user, display_name=name, created_at=LONG_AGO
+                workspace_id=self.workspace_id, user_id=user, display_name=name, created_at=LONG_AGO
             )
         )
 

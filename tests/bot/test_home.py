@@ -38,26 +38,26 @@ def settings(settings: Settings) -> Settings:
 
 def _seed(session: Session, owner: str) -> None:
     """`owner` (Ana, U111, or Bo, U222, a manager) with more open than a Home can show; 122 technicians."""
-    workspace = Workspace(slack_team_id="T111", created_at=NOW)
+    workspace = Workspace(external_id="T111", created_at=NOW)
     session.add(workspace)
     session.flush()
     ana = Technician(
         workspace_id=workspace.id,
-        slack_user_id="U111",
+        user_id="U111",
         display_name="Ana " + "A" * 190,
         timezone="America/Chicago",
         created_at=NOW,
     )
     bo = Technician(
         workspace_id=workspace.id,
-        slack_user_id="U222",
+        user_id="U222",
         display_name="Bo",
         timezone="Europe/Berlin",
         created_at=NOW,
     )
     others = [
         Technician(
-            workspace_id=workspace.id, slack_user_id=f"U9{n:03d}", display_name=f"Tech {n}", created_at=NOW
+            workspace_id=workspace.id, user_id=f"U9{n:03d}", display_name=f"Tech {n}", created_at=NOW
         )
         for n in range(120)
     ]

@@ -41,7 +41,7 @@ def hours(
     """A technician's working hours, through the same function the planners use."""
     technician = Technician(
         id=1,
-        slack_user_id="U111",
+        user_id="U111",
         timezone=tz.key,
         work_start_minute=start,
         work_end_minute=end,
@@ -500,7 +500,7 @@ def test_call_rounds_count_real_working_hours_across_a_dst_weekend(
 def test_working_until_midnight_is_read_as_the_end_of_the_day() -> None:
     technician = Technician(
         workspace_id=1,
-        slack_user_id="U1",
+        user_id="U1",
         timezone="Europe/Berlin",
         work_start_minute=0,
         work_end_minute=24 * 60,

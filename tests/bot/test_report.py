@@ -213,7 +213,7 @@ def test_a_month_with_nothing_at_all_says_nothing_is_open(team: Team) -> None:
 
 
 def technicians(session: Session) -> list[str]:
-    return sorted(t.slack_user_id for t in session.scalars(select(Technician)))
+    return sorted(t.user_id for t in session.scalars(select(Technician)))
 
 
 def test_someone_who_does_not_look_after_the_client_is_refused_and_nothing_is_stored(

@@ -26,14 +26,14 @@ PERIOD = "2026-11-23"
 def add_technician(services: Services, *, team: str = "T111", user: str = "U111") -> Technician:
     """A technician in Chicago working the default hours (Monday to Friday, 08:00-18:00)."""
     with services.sessions.begin() as writer:
-        workspace = writer.scalar(select(Workspace).where(Workspace.slack_team_id == team))
+        workspace = writer.scalar(select(Workspace).where(Workspace.external_id == team))
         if workspace is None:
-            workspace = Workspace(slack_team_id=team, created_at=FRIDAY_VISIT)
+            workspace = Workspace(external_id=team, created_at=FRIDAY_VISIT)
             writer.add(workspace)
             writer.flush()
         technician = Technician(
             workspace_id=workspace.id,
-            slack_user_id=user,
+            user_id=user,
             display_name=user,
             timezone="America/Chicago",
             created_at=FRIDAY_VISIT,
@@ -49,8 +49,8 @@ def add_visits(services: Services, technician: Technician, count: int) -> list[i
         for number in range(count):
             client = Client(
                 workspace_id=technician.workspace_id,
-                name=f"Client {technician.slack_user_id} {number}",
-                match_key=f"client {technician.slack_user_id.lower()} {number}",
+                name=f"Client {technician.user_id} {number}",
+                match_key=f"client {technician.user_id.lower()} {number}",
                 owner_id=technician.id,
                 created_at=FRIDAY_VISIT,
                 last_touch_at=FRIDAY_VISIT,

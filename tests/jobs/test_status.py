@@ -20,13 +20,13 @@ HEADER = "kind          pending  sending     sent     dead  skipped"
 def add_nudges(services: Services, rows: list[tuple[str, str, NudgeStatus, str | None]]) -> None:
     """Outbox rows as (user, kind, status, last error), one subject each."""
     with services.sessions.begin() as session:
-        workspace = Workspace(slack_team_id="T111", created_at=NOW)
+        workspace = Workspace(external_id="T111", created_at=NOW)
         session.add(workspace)
         session.flush()
         technicians: dict[str, Technician] = {}
         for number, (user, kind, status, error) in enumerate(rows, start=1):
             if user not in technicians:
-                technicians[user] = Technician(workspace_id=workspace.id, slack_user_id=user, created_at=NOW)
+                technicians[user] = Technician(workspace_id=workspace.id, user_id=user, created_at=NOW)
                 session.add(technicians[user])
                 session.flush()
             session.add(

@@ -18,7 +18,7 @@ def wait_for_profile(session: Session, user: str = "U111", timeout: float = 10.0
     """Poll the database until the background users.info answer for `user` has been stored."""
     deadline = time.monotonic() + timeout
     while True:
-        technician = session.scalars(select(Technician).where(Technician.slack_user_id == user)).first()
+        technician = session.scalars(select(Technician).where(Technician.user_id == user)).first()
         if technician is not None and technician.profile_fetched_at is not None:
             return technician
         if time.monotonic() > deadline:

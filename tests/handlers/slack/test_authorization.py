@@ -84,7 +84,7 @@ def snapshot(session: Session) -> dict[str, list[tuple[Any, ...]]]:
             (t.id, t.kind, t.technician_id) for t in session.scalars(select(Touch).order_by(Touch.id))
         ],
         "technicians": [
-            (t.id, t.slack_user_id, t.work_start_minute, t.work_end_minute, t.work_days, t.paused_until)
+            (t.id, t.user_id, t.work_start_minute, t.work_end_minute, t.work_days, t.paused_until)
             for t in session.scalars(select(Technician).order_by(Technician.id))
         ],
         "preferences": [
@@ -332,7 +332,7 @@ def test_forms_submitted_by_bo_change_only_bos_data(
     fake_slack.wait_for("chat.postMessage", count=2)
     deadline = time.monotonic() + 10
     while (
-        session.scalars(select(Technician.work_start_minute).where(Technician.slack_user_id == "U222")).one()
+        session.scalars(select(Technician.work_start_minute).where(Technician.user_id == "U222")).one()
         != 420
     ):
         assert time.monotonic() < deadline, "Bo's settings were not saved"
@@ -340,8 +340,8 @@ def test_forms_submitted_by_bo_change_only_bos_data(
         time.sleep(0.02)
 
     after = snapshot(session)
-    bo = session.scalars(select(Technician).where(Technician.slack_user_id == "U222")).one()
-    ana = session.scalars(select(Technician).where(Technician.slack_user_id == "U111")).one()
+    bo = session.scalars(select(Technician).where(Technician.user_id == "U222")).one()
+    ana = session.scalars(select(Technician).where(Technician.user_id == "U111")).one()
     assert after["visits"][: len(before["visits"])] == before["visits"]
     assert [v[1] for v in after["visits"][len(before["visits"]) :]] == [bo.id]
     assert after["promises"][: len(before["promises"])] == before["promises"]

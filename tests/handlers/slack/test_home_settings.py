@@ -49,7 +49,7 @@ def submit_settings(
 
 def technician(session: Session, user: str = "U111") -> Technician:
     """The technician's stored row."""
-    return session.scalars(select(Technician).where(Technician.slack_user_id == user)).one()
+    return session.scalars(select(Technician).where(Technician.user_id == user)).one()
 
 
 def stored_settings(session: Session) -> tuple[Any, ...]:

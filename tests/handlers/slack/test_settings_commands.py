@@ -28,7 +28,7 @@ def visit(slack: SlackClient, text: str, *, user: str = "U111") -> list[str]:
 
 
 def technician(session: Session, user: str = "U111") -> Technician:
-    return session.scalars(select(Technician).where(Technician.slack_user_id == user)).one()
+    return session.scalars(select(Technician).where(Technician.user_id == user)).one()
 
 
 def cadence(session: Session) -> int:
