@@ -14,7 +14,7 @@ from bot.core import Core
 from bot.settings import Settings
 from handlers.slack.listeners import SlackListeners, register
 from handlers.slack.profiles import ProfileFetcher
-from handlers.slack.runner import Background, CoreRunner
+from handlers.runner import Background, CoreRunner
 
 logger = logging.getLogger(__name__)
 

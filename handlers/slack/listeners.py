@@ -21,7 +21,7 @@ from bot.people import Actor
 from bot.replies import Attachment, FormOutcome, Reply, Section
 from handlers.slack import render, translate
 from handlers.slack.profiles import ProfileFetcher
-from handlers.slack.runner import Background, CoreRunner
+from handlers.runner import Background, CoreRunner
 
 logger = logging.getLogger(__name__)
 

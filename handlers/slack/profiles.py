@@ -13,7 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core import Core
 from bot.people import Actor, Profile
-from handlers.slack.runner import CoreRunner
+from handlers.runner import CoreRunner
 
 logger = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from bot.services import Services
 from bot.settings import Settings
 from handlers.slack import translate
 from handlers.slack.app import BotAuthorization, build_bolt_app
-from handlers.slack.runner import CoreRunner
+from handlers.runner import CoreRunner
 
 logger = logging.getLogger(__name__)
 

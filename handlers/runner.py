@@ -13,7 +13,7 @@ T = TypeVar("T")
 
 logger = logging.getLogger(__name__)
 
-# Slack shows an error after 3 s without an ack; leave room for the network and Bolt's 10 ms ack polling.
+# Slack shows an error after 3 s without an ack; leave room for the network (Teams waits about 15 s).
 ACK_BUDGET_S = 2.0
 
 
@@ -30,10 +30,11 @@ class CoreRunner:
         context = contextvars.copy_context()
         return loop.run_in_executor(self.executor, lambda: context.run(func, *args))
 
-    async def within_budget(self, future: asyncio.Future[T]) -> T | None:
-        """The result if it is ready within the ack budget, else None (and the work carries on)."""
+    async def within_budget(self, future: asyncio.Future[T], budget_s: float | None = None) -> T | None:
+        """The result if it is ready within the ack budget (or `budget_s`), else None (and the work carries
+        on)."""
         try:
-            return await asyncio.wait_for(asyncio.shield(future), self.budget_s)
+            return await asyncio.wait_for(asyncio.shield(future), budget_s or self.budget_s)
         except TimeoutError:
             return None
 
