@@ -12,9 +12,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.core import Core
 from bot.settings import Settings
+from handlers.runner import Background, CoreRunner
 from handlers.slack.listeners import SlackListeners, register
 from handlers.slack.profiles import ProfileFetcher
-from handlers.runner import Background, CoreRunner
 
 logger = logging.getLogger(__name__)
 

@@ -19,9 +19,9 @@ from bot.forms import SETTINGS_FORM, VISIT_FORM
 from bot.home import NOTICE_BLOCKS
 from bot.people import Actor
 from bot.replies import Attachment, FormOutcome, Reply, Section
+from handlers.runner import Background, CoreRunner
 from handlers.slack import render, translate
 from handlers.slack.profiles import ProfileFetcher
-from handlers.runner import Background, CoreRunner
 
 logger = logging.getLogger(__name__)
 

@@ -19,9 +19,9 @@ from starlette.routing import Route
 from bot.core import Core
 from bot.services import Services
 from bot.settings import Settings
+from handlers.runner import CoreRunner
 from handlers.slack import translate
 from handlers.slack.app import BotAuthorization, build_bolt_app
-from handlers.runner import CoreRunner
 
 logger = logging.getLogger(__name__)
 
