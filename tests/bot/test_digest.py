@@ -56,9 +56,7 @@ class Seed:
 
     def technician(self, user: str, name: str | None) -> int:
         return self._add(
-            Technician(
-                workspace_id=self.workspace_id, user_id=user, display_name=name, created_at=LONG_AGO
-            )
+            Technician(workspace_id=self.workspace_id, user_id=user, display_name=name, created_at=LONG_AGO)
         )
 
     def client(

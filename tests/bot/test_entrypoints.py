@@ -240,7 +240,7 @@ def wait_until_healthy(process: subprocess.Popen[str], url: str) -> None:
             except httpx.TransportError:
                 time.sleep(0.05)
                 continue
-            assert (response.status_code, response.text) == (200, "ok")
+            assert (response.status_code, response.text) == (200, "ok: slack")
             return
     raise AssertionError("the bot did not answer /healthz in time")
 

@@ -56,9 +56,7 @@ def _seed(session: Session, owner: str) -> None:
         created_at=NOW,
     )
     others = [
-        Technician(
-            workspace_id=workspace.id, user_id=f"U9{n:03d}", display_name=f"Tech {n}", created_at=NOW
-        )
+        Technician(workspace_id=workspace.id, user_id=f"U9{n:03d}", display_name=f"Tech {n}", created_at=NOW)
         for n in range(120)
     ]
     session.add_all([ana, bo, *others])

@@ -332,8 +332,7 @@ def test_forms_submitted_by_bo_change_only_bos_data(
     fake_slack.wait_for("chat.postMessage", count=2)
     deadline = time.monotonic() + 10
     while (
-        session.scalars(select(Technician.work_start_minute).where(Technician.user_id == "U222")).one()
-        != 420
+        session.scalars(select(Technician.work_start_minute).where(Technician.user_id == "U222")).one() != 420
     ):
         assert time.monotonic() < deadline, "Bo's settings were not saved"
         session.rollback()
