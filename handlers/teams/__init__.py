@@ -1,0 +1,1 @@
+"""The Microsoft Teams adapter: the Teams SDK app, Adaptive Card rendering, the Teams notifier."""
