@@ -27,13 +27,13 @@ def _fail(problem: Exception) -> int:
 
 
 async def _serve(services: Services) -> None:
-    from handlers.slack.server import build_front, run_front
+    from handlers.front import build_front, run_front
     from jobs.scheduler import build_scheduler
 
     settings = services.settings
     front = build_front(services)
     # Check the token before migrating or starting jobs, so a rejected one stops start-up with one line.
-    await front.authorization.warm_up()
+    await front.warm_up()
     if settings.auto_migrate:
         migrate_database(services)
     scheduler = build_scheduler(services, build_notifier(settings)) if settings.run_jobs else None
@@ -48,13 +48,13 @@ async def _serve(services: Services) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Parse the arguments, read settings and run."""
-    parser = argparse.ArgumentParser(prog="python -m bot", description="Nudgebot, the Slack bot.")
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Nudgebot, the Slack and Teams bot.")
     parser.add_argument("action", nargs="?", choices=["serve", "migrate"], default="serve")
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
         if args.action == "serve":
-            settings.require_slack()
+            settings.require_platforms()
     except SettingsError as problem:
         return _fail(problem)
     configure_logging(settings.log_level)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass, field
 from datetime import time
@@ -56,7 +57,8 @@ class Settings(BaseSettings):
     teams_local_playground: bool = False
     database_url: str = "sqlite:///nudgebot.db"
     port: int = Field(default=3000, ge=0, le=65535)
-    host: str = "0.0.0.0"
+    # Unset: every interface, or only loopback with the local Playground (which sends no tokens).
+    host: str | None = None
     digest_channel: str | None = None
     # When the weekly managers' digest is posted: a weekday and a time, in DIGEST_TIMEZONE
     # (DEFAULT_TIMEZONE when unset). See README, "The managers' digest".
@@ -208,10 +210,26 @@ class Settings(BaseSettings):
             platforms.append("slack")
         if self.teams_on:
             self.require_teams()
+            self.require_loopback_for_playground()
             platforms.append("teams")
         if not platforms:
             raise SettingsError(NO_PLATFORM)
         return tuple(platforms)
+
+    @property
+    def listen_host(self) -> str:
+        """The interface to listen on (HOST, else every interface, or loopback for the Playground)."""
+        if self.host:
+            return self.host
+        return "127.0.0.1" if self.teams_local_playground else "0.0.0.0"
+
+    def require_loopback_for_playground(self) -> None:
+        """The Playground's requests carry no token, so the bot must not be reachable from elsewhere."""
+        if self.teams_local_playground and not _is_loopback(self.listen_host):
+            raise SettingsError(
+                f"TEAMS_LOCAL_PLAYGROUND=true accepts requests without a token, so it only listens on "
+                f"this machine: set HOST=127.0.0.1 (not {self.listen_host}) or turn the Playground off"
+            )
 
     @property
     def connector_hosts(self) -> tuple[str, ...]:
@@ -240,6 +258,15 @@ class TeamsCredentials:
     password: str = field(repr=False)
     tenant_id: str
     playground: bool = False
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _zone_name(value: str) -> str:

@@ -7,7 +7,7 @@ import logging
 from sqlalchemy.exc import OperationalError
 
 from bot.notify import Notifier, Notifiers
-from bot.people import SLACK
+from bot.people import SLACK, TEAMS
 from bot.services import Services
 from bot.settings import Settings, SettingsError
 from storage.db import make_engine, make_session_factory
@@ -15,11 +15,19 @@ from storage.migrate import upgrade
 
 
 def configure_logging(level: str) -> None:
-    """One log format for every process; the Slack SDK's request logs stay at WARNING unless asked for."""
+    """One log format for every process; the chat SDKs' request logs stay at WARNING unless asked for."""
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if level != "DEBUG":
-        logging.getLogger("slack_sdk").setLevel(logging.WARNING)
-        logging.getLogger("slack_bolt").setLevel(logging.WARNING)
+        # httpx logs every request's URL at INFO; the Teams SDK resets the httpx logger's level to its
+        # own client logger's, so that one is set too.
+        for name in (
+            "slack_sdk",
+            "slack_bolt",
+            "microsoft_teams",
+            "httpx",
+            "microsoft_teams.common.http.client",
+        ):
+            logging.getLogger(name).setLevel(logging.WARNING)
     # Bolt reads SLACK_BOT_TOKEN itself and warns that our authorize function wins; that is intended.
     logging.getLogger("slack_bolt").addFilter(lambda record: "will be unused" not in record.getMessage())
 
@@ -53,4 +61,8 @@ def build_notifier(settings: Settings) -> Notifier:
 
         token, _ = settings.require_slack()
         by_platform[SLACK] = SlackNotifier(token=token, base_url=settings.slack_api_url)
+    if settings.teams_on:
+        from handlers.teams.notifier import TeamsNotifier
+
+        by_platform[TEAMS] = TeamsNotifier(settings)
     return Notifiers(by_platform)

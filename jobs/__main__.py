@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings()
         if args.action != "status":
-            settings.require_slack()
+            settings.require_platforms()
     except SettingsError as problem:
         sys.stderr.write(f"nudgebot: {problem}\n")
         return 2

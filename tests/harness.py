@@ -19,7 +19,7 @@ import uvicorn
 from slack_sdk.signature import SignatureVerifier
 
 from bot.services import Services
-from handlers.slack.server import SlackFront, build_front, make_server, run_front
+from handlers.front import Front, build_front, make_server, run_front
 from tests.fakes.slack_api import FakeSlack
 
 PAYLOADS = Path(__file__).parent / "payloads"
@@ -54,7 +54,7 @@ class BotServer:
     """Runs the real front (uvicorn + Bolt + core) on a thread, bound to 127.0.0.1 on a free port."""
 
     def __init__(self, services: Services) -> None:
-        self.front: SlackFront = build_front(services)
+        self.front: Front = build_front(services)
         self.settings = services.settings
         self.socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self.socket.bind(("127.0.0.1", 0))

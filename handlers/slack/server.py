@@ -1,24 +1,22 @@
-"""The HTTP front: `POST /slack/events` behind a signature gate, `GET /healthz`, served by uvicorn."""
+"""`POST /slack/events` behind a signature gate, and the Slack side of the front (its token, Socket Mode)."""
 
 from __future__ import annotations
 
 import logging
-import socket
 from dataclasses import dataclass
+from typing import Any
 
-import uvicorn
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.internals import parse_body
 from slack_sdk.signature import Clock, SignatureVerifier
-from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.core import Core
 from bot.services import Services
-from bot.settings import Settings
+from handlers.bodies import read_limited
 from handlers.runner import CoreRunner
 from handlers.slack import translate
 from handlers.slack.app import BotAuthorization, build_bolt_app
@@ -63,26 +61,13 @@ def _only(request: Request, name: str) -> str | None:
     return values[0] if len(values) == 1 else None
 
 
-async def _read_limited(request: Request) -> bytes | None:
-    declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
-        return None
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def build_web_app(bolt_app: AsyncApp, signing_secret: str) -> Starlette:
-    """The ASGI app Slack talks to."""
+def slack_route(bolt_app: AsyncApp, signing_secret: str) -> Route:
+    """`POST /slack/events`, the route Slack talks to."""
     handler = AsyncSlackRequestHandler(bolt_app)
     gate = SignatureGate(signing_secret)
 
     async def events(request: Request) -> Response:
-        body = await _read_limited(request)
+        body = await read_limited(request, MAX_BODY_BYTES)
         if body is None:
             return JSONResponse({"error": "request too large"}, status_code=413)
         if not gate.allows(
@@ -106,77 +91,41 @@ def build_web_app(bolt_app: AsyncApp, signing_secret: str) -> Starlette:
             logger.warning("could not read a signed request: %s", type(error).__name__)
             return MALFORMED
 
-    async def healthz(_: Request) -> Response:
-        return PlainTextResponse("ok")
-
-    return Starlette(
-        routes=[
-            Route("/slack/events", events, methods=["POST"]),
-            Route("/healthz", healthz, methods=["GET"]),
-        ]
-    )
+    return Route("/slack/events", events, methods=["POST"])
 
 
 @dataclass
 class SlackFront:
-    """Everything that serves Slack, built once: the ASGI app and the parts to start and stop."""
+    """Everything that serves Slack, built once: its route, the Bolt app and its token check."""
 
-    web: Starlette
+    route: Route
     bolt: AsyncApp
     authorization: BotAuthorization
-    runner: CoreRunner
+    app_token: str | None = None
+    socket_mode: Any = None
+
+    async def start(self) -> None:
+        """Check the token, and connect over Socket Mode when an app-level token is set."""
+        await self.authorization.warm_up()
+        if self.app_token:
+            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+            self.socket_mode = AsyncSocketModeHandler(self.bolt, self.app_token)
+            await self.socket_mode.connect_async()
+            logger.info("connected to Slack over Socket Mode")
+
+    async def stop(self) -> None:
+        """Close the Socket Mode connection, if any."""
+        if self.socket_mode is not None:
+            await self.socket_mode.close_async()
 
 
-def build_front(services: Services) -> SlackFront:
-    """Wire the core, our thread pool, the Bolt app and the HTTP front together."""
-    _, signing_secret = services.settings.require_slack()
-    runner = CoreRunner(budget_s=services.settings.ack_budget_s)
-    bolt, authorization = build_bolt_app(services.settings, Core(services), runner)
+def build_slack(services: Services, core: Core, runner: CoreRunner) -> SlackFront:
+    """Wire the core and our thread pool into the Bolt app, behind the signature gate."""
+    settings = services.settings
+    _, signing_secret = settings.require_slack()
+    bolt, authorization = build_bolt_app(settings, core, runner)
+    app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else None
     return SlackFront(
-        web=build_web_app(bolt, signing_secret), bolt=bolt, authorization=authorization, runner=runner
+        route=slack_route(bolt, signing_secret), bolt=bolt, authorization=authorization, app_token=app_token
     )
-
-
-def make_server(front: SlackFront, settings: Settings) -> uvicorn.Server:
-    """A uvicorn server for the front (a production ASGI server; Bolt's dev server is not used)."""
-    config = uvicorn.Config(
-        front.web,
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level.lower(),
-        access_log=False,
-        lifespan="off",
-    )
-    return uvicorn.Server(config)
-
-
-async def run_front(
-    front: SlackFront,
-    settings: Settings,
-    *,
-    server: uvicorn.Server | None = None,
-    sockets: list[socket.socket] | None = None,
-) -> None:
-    """Serve HTTP (and Socket Mode when an app token is set) until SIGTERM or SIGINT."""
-    await front.authorization.warm_up()
-    socket_mode = None
-    if settings.socket_mode:
-        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-
-        assert settings.slack_app_token is not None
-        socket_mode = AsyncSocketModeHandler(front.bolt, settings.slack_app_token.get_secret_value())
-        await socket_mode.connect_async()  # type: ignore[no-untyped-call]
-        logger.info("connected to Slack over Socket Mode")
-    for sock in sockets or []:
-        if sock.family in (socket.AF_INET, socket.AF_INET6) and sock.type == socket.SOCK_STREAM:
-            # asyncio turns Nagle off only for sockets made with proto=IPPROTO_TCP; one made with
-            # socket.socket() has proto 0, and each keep-alive answer then waits ~40 ms for a delayed ACK.
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    server = server or make_server(front, settings)
-    logger.info("serving Slack on %s:%s", settings.host, settings.port)
-    try:
-        await server.serve(sockets=sockets)
-    finally:
-        if socket_mode is not None:
-            await socket_mode.close_async()  # type: ignore[no-untyped-call]
-        front.runner.shutdown()

@@ -397,8 +397,8 @@ def test_a_signed_ssl_check_gets_200_and_an_unsigned_one_401(slack: SlackClient,
     assert_nothing_stored(session)
 
 
-def test_health_check_answers_ok(slack: SlackClient) -> None:
+def test_health_check_answers_ok_and_names_the_platforms_on(slack: SlackClient) -> None:
     response = slack.http.get("/healthz")
 
     assert response.status_code == 200
-    assert response.text == "ok"
+    assert response.text == "ok: slack"
