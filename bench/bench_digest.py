@@ -121,8 +121,7 @@ def generate(connection: Connection, backend: str, *, scale: float) -> dict[str,
     due = f"(((g * {STRIDE}) % {PROMISE_MINUTES}) - {SPAN_MINUTES})"
     params = {"now": END.replace(tzinfo=None).isoformat(sep=" ") if sqlite else END}
     statements = [
-        "INSERT INTO workspaces (id, external_id, created_at) "
-        + f"VALUES ({WORKSPACE}, 'T111', {long_ago})",
+        "INSERT INTO workspaces (id, external_id, created_at) " + f"VALUES ({WORKSPACE}, 'T111', {long_ago})",
         "INSERT INTO technicians (workspace_id, user_id, display_name, created_at, "
         "work_start_minute, work_end_minute, work_days, muted_kinds) "
         + series(t, f"1, 'U' || g, 'Technician ' || g, {long_ago}, 480, 1080, '01234', ''"),
