@@ -230,7 +230,7 @@ class Messenger:
         activity = _message(card, summary)
         await self._pace(conversation, address.tenant)
         async with self._translated():
-            posted = await api.conversations.activities(conversation).create(activity)
+            posted = await api.conversations.create_activity(conversation, activity)
         return Sent(conversation=conversation.split(";", 1)[0], activity_id=posted.id, opened=opened)
 
     async def update(self, address: Address, activity_id: str, card: dict[str, Any], *, summary: str) -> None:
@@ -239,7 +239,7 @@ class Messenger:
         activity = _message(card, summary)
         await self._pace(address.target, address.tenant)
         async with self._translated():
-            await api.conversations.activities(address.target).update(activity_id, activity)
+            await api.conversations.update_activity(address.target, activity_id, activity)
 
     async def _open(self, api: ApiClient, address: Address) -> str:
         if not address.member or not address.tenant:
@@ -268,8 +268,10 @@ class Messenger:
         return _Translated(self.tokens)
 
     async def close(self) -> None:
-        """Close the HTTP connections."""
+        """Close the HTTP connections (the token's too)."""
         await self.http.http.aclose()
+        if isinstance(self.tokens, BotTokens):
+            await self.tokens.http.aclose()
 
 
 def _message(card: dict[str, Any], summary: str) -> MessageActivityInput:
