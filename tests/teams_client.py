@@ -104,7 +104,7 @@ class TeamsClient:
     def press(
         self, action: dict[str, Any], *, user: str = ANA, inputs: dict[str, Any] | None = None
     ) -> httpx.Response:
-        """Press an Action.Execute taken from a card (with form inputs merged into its data, as Teams does)."""
+        """Press an Action.Execute taken from a card (form inputs merged into its data, as Teams does)."""
         body = self.prepare("adaptive_card_action", user=user)
         data = {**action.get("data", {}), **(inputs or {})}
         body["value"]["action"] = {
