@@ -3,7 +3,11 @@
 """Measure how fast Nudgebot acks /visit compared with a bare Bolt app, under the same signed load.
 
 Usage: python bench/ack_latency.py [-n 2000] [-c 20] [--warmup 200] [--json out.json] [--only bare|bot]
-                                   [--rate REQ_PER_S] [--rounds 1] [--home-viewers]
+                                   [--rate REQ_PER_S] [--rounds 1] [--home-viewers] [--platform slack|teams]
+
+With --platform teams, `visit …` goes to POST /api/messages as Teams sends it (a message activity with a
+Bot Framework token signed by the benchmark's own key, served as OpenID metadata on loopback), and the
+baseline is a bare Teams SDK app that checks the token and only replies (bench/bare_teams_app.py).
 
 The default closed loop keeps -c requests in flight; once a server is CPU-bound its latencies mostly reflect
 throughput (Little's law: latency ~ c / req/s), after-ack work included. --rate sends on a fixed schedule
@@ -46,9 +50,13 @@ from slack_sdk.signature import SignatureVerifier
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from tests.fakes.slack_api import FakeSlack  # noqa: E402  (needs the repo root on sys.path first)
+from tests.fakes.microsoft import FakeMicrosoft  # noqa: E402  (needs the repo root on sys.path first)
+from tests.fakes.slack_api import FakeSlack  # noqa: E402
 
 BOT_TOKEN = "xoxb-bench-token"
+TEAMS_APP_ID = "bbbbbbbb-0000-4000-8000-0000000bench"
+TEAMS_TENANT = "72f988bf-0000-4000-8000-0000000bench"
+TEAMS_SECRET = "bench-client-secret"
 HEALTH_TIMEOUT_S = 60.0
 SERVER_TIMEOUT_S = 120.0
 REQUEST_TIMEOUT_S = 10.0
@@ -220,6 +228,34 @@ def command_body(*, user_id: str, text: str, response_url: str, trigger_id: str)
     )
 
 
+def teams_user(user_id: str) -> str:
+    """A technician of the mix as Teams names people: an Entra object id."""
+    return f"00000000-0000-4000-8000-{int(user_id[1:]):012d}"
+
+
+def teams_body(*, user_id: str, text: str, service_url: str, activity_id: str) -> str:
+    """A 1:1 message activity with the fields Teams sends."""
+    user = teams_user(user_id)
+    return json.dumps(
+        {
+            "type": "message",
+            "id": activity_id,
+            "timestamp": "2026-11-23T15:00:00.000Z",
+            "localTimezone": "America/Chicago",
+            "serviceUrl": service_url,
+            "channelId": "msteams",
+            "from": {"id": f"29:1{user}", "name": f"Technician {user_id[1:]}", "aadObjectId": user},
+            "conversation": {"conversationType": "personal", "tenantId": TEAMS_TENANT, "id": f"a:1{user}"},
+            "recipient": {"id": f"28:{TEAMS_APP_ID}", "name": "Nudgebot"},
+            "textFormat": "plain",
+            "locale": "en-US",
+            "text": f"visit {text}",
+            "entities": [{"type": "clientInfo", "locale": "en-US", "timezone": "America/Chicago"}],
+            "channelData": {"tenant": {"id": TEAMS_TENANT}},
+        }
+    )
+
+
 async def open_home(
     session: aiohttp.ClientSession, url: str, verifier: SignatureVerifier, user_id: str
 ) -> None:
@@ -263,7 +299,7 @@ def free_port() -> int:
 async def run_load(
     *,
     server: Server,
-    fake: FakeSlack,
+    fake: FakeSlack | FakeMicrosoft,
     secret: str,
     mix: list[tuple[str, str]],
     warmup: int,
@@ -279,10 +315,17 @@ async def run_load(
     statuses: Counter[str] = Counter()
     measured_total = len(mix) - warmup
 
-    async def send(
-        session: aiohttp.ClientSession, index: int, measured: bool, scheduled: float | None = None
-    ) -> None:
+    # Microsoft signs one token and reuses it for an hour's requests; so does the benchmark.
+    teams_token = fake.authorization(fake.service_url) if isinstance(fake, FakeMicrosoft) else ""
+
+    def request(index: int) -> tuple[str, dict[str, str]]:
         user_id, text = mix[index]
+        if isinstance(fake, FakeMicrosoft):
+            activity_id = f"{10_000_000_000 + index}{secrets.token_hex(4)}"
+            body = teams_body(
+                user_id=user_id, text=text, service_url=fake.service_url, activity_id=activity_id
+            )
+            return body, {"Content-Type": "application/json", "Authorization": teams_token}
         body = command_body(
             user_id=user_id,
             text=text,
@@ -293,11 +336,16 @@ async def run_load(
         timestamp = str(int(time.time()))
         # generate_signature is typed Optional but only returns None for a missing timestamp or body.
         signature = verifier.generate_signature(timestamp=timestamp, body=body) or ""
-        headers = {
+        return body, {
             "Content-Type": "application/x-www-form-urlencoded",
             "X-Slack-Request-Timestamp": timestamp,
             "X-Slack-Signature": signature,
         }
+
+    async def send(
+        session: aiohttp.ClientSession, index: int, measured: bool, scheduled: float | None = None
+    ) -> None:
+        body, headers = request(index)
         started = time.perf_counter() if scheduled is None else scheduled
         try:
             async with session.post(server.url, data=body.encode(), headers=headers) as response:
@@ -356,15 +404,19 @@ async def run_load(
     unfinished = measured_total - len(latencies) - sum(statuses.values())
     if unfinished > 0:
         statuses["not_sent_before_timeout"] += unfinished
+    if isinstance(fake, FakeMicrosoft):
+        calls = Counter(call.kind for call in fake.calls)
+    else:
+        calls = Counter(
+            r.api_method or ("response_url" if r.response_name else r.path) for r in fake.requests()
+        )
     return RunSample(
         latencies=sorted(latencies),
         statuses=statuses,
         measured=measured_total,
         duration_s=finished - started,
         timed_out=timed_out,
-        slack_calls=Counter(
-            r.api_method or ("response_url" if r.response_name else r.path) for r in fake.requests()
-        ),
+        slack_calls=calls,
     )
 
 
@@ -394,7 +446,13 @@ def summarize(name: str, samples: list[RunSample]) -> ServerResult:
 
 
 def start_server(
-    name: str, command: list[str], env: dict[str, str], port: int, logs: Path, stack: contextlib.ExitStack
+    name: str,
+    command: list[str],
+    env: dict[str, str],
+    port: int,
+    logs: Path,
+    stack: contextlib.ExitStack,
+    path: str = "/slack/events",
 ) -> Server:
     """Start one server subprocess; the exit stack stops it, whatever happens next."""
     stdout: IO[bytes] = stack.enter_context((logs / f"{name}.stdout").open("wb"))
@@ -412,7 +470,7 @@ def start_server(
     )
     stack.callback(stop_process, process)
     base = f"http://127.0.0.1:{port}"
-    return Server(name, f"{base}/slack/events", f"{base}/healthz", process, stderr_path)
+    return Server(name, f"{base}{path}", f"{base}/healthz", process, stderr_path)
 
 
 def stop_process(process: subprocess.Popen[bytes]) -> None:
@@ -473,7 +531,7 @@ def print_table(results: list[ServerResult]) -> None:
             print(f"{r.name}: error statuses {r.error_statuses}")
         if r.timed_out:
             print(f"{r.name}: hit the {SERVER_TIMEOUT_S:.0f}s per-server timeout")
-        print(f"{r.name}: calls seen by fake Slack, warmup included: {r.slack_calls or '{}'}")
+        print(f"{r.name}: calls seen by the fake platform, warmup included: {r.slack_calls or '{}'}")
 
 
 def verdict(results: dict[str, ServerResult]) -> dict[str, Any]:
@@ -541,18 +599,102 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--only", choices=["bare", "bot"], help="measure just one of the two servers")
     parser.add_argument(
+        "--platform",
+        choices=["slack", "teams"],
+        default="slack",
+        help="Slack slash commands against bare Bolt, or Teams messages against a bare Teams SDK app",
+    )
+    parser.add_argument(
         "--home-viewers",
         action="store_true",
         help="every technician opens App Home first, so the bot republishes it after their commands",
     )
     args = parser.parse_args(argv)
+    if args.platform == "teams" and args.home_viewers:
+        parser.error("--home-viewers is Slack's App Home; Teams has none")
     if min(args.n, args.c, args.rounds) < 1 or args.warmup < 0 or (args.rate is not None and args.rate <= 0):
         parser.error("-n, -c, --rounds and --rate must be positive and --warmup not negative")
     return args
 
 
+def slack_servers(
+    fake: FakeSlack, secret: str, names: list[str], logs: Path, stack: contextlib.ExitStack
+) -> list[Server]:
+    """Bare Bolt and the bot, both talking to the fake Slack."""
+    env = {
+        **os.environ,
+        "PYTHONUNBUFFERED": "1",
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": secret,
+        "SLACK_API_URL": fake.base_url,
+    }
+    servers: list[Server] = []
+    if "bare" in names:
+        port = free_port()
+        command = [sys.executable, str(REPO_ROOT / "bench" / "bare_app.py"), "--port", str(port)]
+        servers.append(start_server("bare", command, env, port, logs, stack))
+    if "bot" in names:
+        servers.append(start_bot(env, logs, stack, "/slack/events"))
+    return servers
+
+
+def teams_servers(
+    fake: FakeMicrosoft, names: list[str], logs: Path, stack: contextlib.ExitStack
+) -> list[Server]:
+    """A bare Teams SDK app and the bot, both checking tokens against the fake's keys."""
+    env = {
+        **os.environ,
+        "PYTHONUNBUFFERED": "1",
+        "TEAMS_APP_ID": TEAMS_APP_ID,
+        "TEAMS_APP_PASSWORD": TEAMS_SECRET,
+        "TEAMS_TENANT_ID": TEAMS_TENANT,
+        "TEAMS_OPENID_URL": fake.openid_url,
+        "TEAMS_LOGIN_URL": fake.login_endpoint,
+        # The fake Bot Connector is on loopback; only here may the bot's token go there.
+        "TEAMS_CONNECTOR_HOSTS": "127.0.0.1",
+    }
+    servers: list[Server] = []
+    if "bare" in names:
+        port = free_port()
+        token = _issued_token(fake)
+        command = [sys.executable, str(REPO_ROOT / "bench" / "bare_teams_app.py"), "--port", str(port)]
+        bare_env = {**env, "BARE_TEAMS_TOKEN": token}
+        servers.append(start_server("bare", command, bare_env, port, logs, stack, "/api/messages"))
+    if "bot" in names:
+        servers.append(start_bot(env, logs, stack, "/api/messages"))
+    return servers
+
+
+def _issued_token(fake: FakeMicrosoft) -> str:
+    """A token from the fake Entra, which its Bot Connector accepts, for the bare app to send with."""
+    form = urlencode(
+        {
+            "grant_type": "client_credentials",
+            "client_id": TEAMS_APP_ID,
+            "client_secret": TEAMS_SECRET,
+            "scope": "https://api.botframework.com/.default",
+        }
+    ).encode()
+    url = f"{fake.login_endpoint}/{TEAMS_TENANT}/oauth2/v2.0/token"
+    with urllib.request.urlopen(url, data=form, timeout=10) as response:
+        return str(json.loads(response.read())["access_token"])
+
+
+def start_bot(env: dict[str, str], logs: Path, stack: contextlib.ExitStack, path: str) -> Server:
+    """The bot on a fresh SQLite file, without its scheduler."""
+    port = free_port()
+    bot_env = {
+        **env,
+        "PORT": str(port),
+        "DATABASE_URL": f"sqlite:///{logs / 'bench.db'}",
+        "RUN_JOBS": "false",
+        "LOG_LEVEL": "WARNING",
+    }
+    return start_server("bot", [sys.executable, "-m", "bot"], bot_env, port, logs, stack, path)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Start fake Slack and the servers, load each in turn, report, and always stop the servers."""
+    """Start the fake platform and the servers, load each in turn, report, and always stop the servers."""
     args = parse_args(argv)
     names = [args.only] if args.only else ["bare", "bot"]
     secret = secrets.token_hex(16)
@@ -560,38 +702,24 @@ def main(argv: list[str] | None = None) -> int:
     exit_on_sigterm()
 
     with contextlib.ExitStack() as stack:
-        fake = stack.enter_context(FakeSlack(valid_tokens={BOT_TOKEN}))
-        # The technicians of the request mix, so the bot's one users.info per person finds them.
-        for number in range(TECHNICIANS):
-            fake.add_user(f"U{100 + number}", real_name=f"Technician {number}", tz="America/Chicago")
         logs = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="nudgebot-bench-")))
-        env = {
-            **os.environ,
-            "PYTHONUNBUFFERED": "1",
-            "SLACK_BOT_TOKEN": BOT_TOKEN,
-            "SLACK_SIGNING_SECRET": secret,
-            "SLACK_API_URL": fake.base_url,
-        }
-        servers: list[Server] = []
-        if "bare" in names:
-            port = free_port()
-            command = [sys.executable, str(REPO_ROOT / "bench" / "bare_app.py"), "--port", str(port)]
-            servers.append(start_server("bare", command, env, port, logs, stack))
-        if "bot" in names:
-            port = free_port()
-            bot_env = {
-                **env,
-                "PORT": str(port),
-                "DATABASE_URL": f"sqlite:///{logs / 'bench.db'}",
-                "RUN_JOBS": "false",
-                "LOG_LEVEL": "WARNING",
-            }
-            servers.append(start_server("bot", [sys.executable, "-m", "bot"], bot_env, port, logs, stack))
+        if args.platform == "teams":
+            fake: FakeSlack | FakeMicrosoft = stack.enter_context(
+                FakeMicrosoft(app_id=TEAMS_APP_ID, tenant_id=TEAMS_TENANT, client_secret=TEAMS_SECRET)
+            )
+            servers = teams_servers(fake, names, logs, stack)
+        else:
+            slack = stack.enter_context(FakeSlack(valid_tokens={BOT_TOKEN}))
+            # The technicians of the request mix, so the bot's one users.info per person finds them.
+            for number in range(TECHNICIANS):
+                slack.add_user(f"U{100 + number}", real_name=f"Technician {number}", tz="America/Chicago")
+            fake = slack
+            servers = slack_servers(slack, secret, names, logs, stack)
         for server in servers:
             wait_healthy(server)
 
         print(
-            f"ack latency: n={args.n} c={args.c} warmup={args.warmup} rounds={args.rounds} "
+            f"ack latency ({args.platform}): n={args.n} c={args.c} warmup={args.warmup} rounds={args.rounds} "
             f"mode={'closed loop' if args.rate is None else f'open loop {args.rate:g}/s'} "
             f"home_viewers={args.home_viewers} "
             f"python={platform.python_version()} cpus={os.cpu_count()}"
