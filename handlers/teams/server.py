@@ -86,6 +86,11 @@ class TeamsFront:
     async def start(self) -> None:
         """Ready the SDK app (no network: keys are fetched on the first request)."""
         await self.app.initialize()
+        if self.auth is None:
+            logger.warning(
+                "TEAMS_LOCAL_PLAYGROUND is on: requests without a token are accepted from this machine "
+                "only, and replies go only to loopback addresses; never use it in production"
+            )
 
     async def stop(self) -> None:
         """Finish replies under way and close connections."""
