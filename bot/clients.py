@@ -40,12 +40,16 @@ def similar(ctx: Context, name: str) -> list[tuple[str, float]]:
     return [(names[other], score) for other, score, _ in found if _DIGITS.findall(other) == numbers]
 
 
-def _choice(command: str, text: str, request_key: str | None, new: bool) -> str:
-    return json.dumps({"c": command, "t": text, "k": request_key or "", "n": new}, ensure_ascii=False)
+def _choice(command: str, text: str, request_key: str | None, new: bool, user: str) -> str:
+    # The person who typed the command is in the value: only they may pick (see Core._choose).
+    return json.dumps(
+        {"c": command, "t": text, "k": request_key or "", "n": new, "u": user}, ensure_ascii=False
+    )
 
 
 def did_you_mean(
     *,
+    user: str,
     command: str,
     typed: str,
     suggestions: list[str],
@@ -58,11 +62,11 @@ def did_you_mean(
     """Ask which client was meant, with a button per suggestion (and one for a new client)."""
     buttons: list[Button] = []
     for name in suggestions:
-        value = _choice(command, text[:start] + quoted(name) + text[end:], request_key, False)
+        value = _choice(command, text[:start] + quoted(name) + text[end:], request_key, False, user)
         if len(value) <= MAX_CHOICE_VALUE:
             buttons.append(Button(name, CHOOSE, value, "primary" if not buttons else None))
     if may_create:
-        value = _choice(command, text[:start] + quoted(typed) + text[end:], request_key, True)
+        value = _choice(command, text[:start] + quoted(typed) + text[end:], request_key, True, user)
         if len(value) <= MAX_CHOICE_VALUE:
             buttons.append(Button(f"New client “{typed}”"[:75], CHOOSE, value))
     listed = ", ".join(f"*{name}*" for name in suggestions)
@@ -102,6 +106,7 @@ def resolve(
         if suggestions:
             raise Refused(
                 did_you_mean(
+                    user=ctx.technician.user_id,
                     command=command,
                     typed=ref.name,
                     suggestions=suggestions,
@@ -144,6 +149,7 @@ def unresolved(
         _, typed, end, names = best
         return Refused(
             did_you_mean(
+                user=ctx.technician.user_id,
                 command=command,
                 typed=typed,
                 suggestions=names,

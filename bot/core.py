@@ -202,7 +202,7 @@ class Core:
             case grammar.NeedClient():
                 raise self._need(ctx, invocation, parsed)
             case grammar.Help(command):
-                return usage(command)
+                return usage(command, shares_files=ctx.shares_files)
             case grammar.ListOpen(client=None):
                 return listing.list_open(ctx, None)
             case grammar.PromiseDone():
@@ -261,10 +261,14 @@ class Core:
         try:
             choice = json.loads(press.value)
             command, text, key, new = str(choice["c"]), str(choice["t"]), str(choice["k"]), bool(choice["n"])
+            user = str(choice["u"])
         except (ValueError, KeyError, TypeError):
             return error("That button is out of date; type the command again.")
         if command not in {"visit", "promise"}:
             return error("That button is out of date; type the command again.")
+        if user != press.actor.user:
+            # Someone else's question (replayed or edited): acting on it would also use up their answer.
+            return error("That question was for someone else; type the command yourself.")
         invocation = Invocation(
             press.actor, command, text, request_key=f"choose:{key}" if key else None, seen=press.seen
         )

@@ -238,8 +238,8 @@ def test_a_garbage_did_you_mean_value_is_refused(forger: Forger, session: Sessio
 
 def test_an_edited_did_you_mean_value_acts_only_as_the_presser(forger: Forger, session: Session) -> None:
     before = snapshot(session)
-    report = json.dumps({"c": "visit", "t": "report Acme Dental", "k": "k1", "n": False})
-    log = json.dumps({"c": "promise", "t": "done 1", "k": "k2", "n": False})
+    report = json.dumps({"c": "visit", "t": "report Acme Dental", "k": "k1", "n": False, "u": "U222"})
+    log = json.dumps({"c": "promise", "t": "done 1", "k": "k2", "n": False, "u": "U222"})
 
     assert forger.press(clients.CHOOSE, report)[0].startswith(
         ":warning: Only the technicians who look after Acme Dental and managers can produce its report."
@@ -248,6 +248,18 @@ def test_an_edited_did_you_mean_value_acts_only_as_the_presser(forger: Forger, s
         ":warning: Promise #1 isn't one of yours.",
         "For example:",
         "/promise list",
+    ]
+    assert snapshot(session) == before
+
+
+def test_someone_elses_did_you_mean_value_is_refused_and_keeps_their_answer(
+    forger: Forger, session: Session
+) -> None:
+    before = snapshot(session)
+    anas = json.dumps({"c": "visit", "t": '"Acme Dental" 1h fixed it', "k": "k3", "n": False, "u": "U111"})
+
+    assert forger.press(clients.CHOOSE, anas, user="U222") == [
+        ":warning: That question was for someone else; type the command yourself."
     ]
     assert snapshot(session) == before
 
