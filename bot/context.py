@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from bot.people import PLATFORM_NAMES, SLACK, Conversation
+from bot.people import PLATFORM_NAMES, SHARES_FILES, SLACK, Conversation
 from bot.replies import Reply
 from storage.models import Client, Technician
 
@@ -35,6 +35,16 @@ class Context:
     def platform_name(self) -> str:
         """The platform as replies name it: "Slack", "Teams"."""
         return PLATFORM_NAMES.get(self.platform, self.platform)
+
+    @property
+    def shares_files(self) -> bool:
+        """True where the bot can send a file with its answer (Slack); on Teams the text is the answer."""
+        return self.platform in SHARES_FILES
+
+    @property
+    def direct_chat(self) -> str:
+        """How replies name the person's direct chat with the bot: "your DMs", "our chat"."""
+        return "your DMs" if self.platform == SLACK else "our chat"
 
 
 class Refused(Exception):

@@ -23,6 +23,7 @@ from bot import texts
 from bot.context import Context, Refused
 from bot.grammar.commands import DIGEST_EXAMPLE
 from bot.grammar.durations import format_duration
+from bot.people import SLACK
 from bot.replies import Block, Header, Note, Reply, Section, error
 from storage import repositories as repo
 from storage.models import Nudge, NudgeStatus
@@ -813,11 +814,15 @@ def on_demand(ctx: Context) -> Reply:
     )
     logger.info("digest asked for by %s", user)
     return Reply(
-        summary="The team digest is on its way to your DMs",
+        summary=f"The team digest is on its way to {ctx.direct_chat}",
         blocks=(
             Section(
-                ":mailbox_with_mail: The team digest for the last 7 days is on its way to your DMs "
-                "(summary, details in its thread, and the 8-week chart)."
+                f":mailbox_with_mail: The team digest for the last 7 days is on its way to {ctx.direct_chat} "
+                + (
+                    "(summary, details in its thread, and the 8-week chart)."
+                    if ctx.platform == SLACK
+                    else "(the summary, its details and the 8-week chart)."
+                )
             ),
             Note(f"Managers can ask for it any time with {DIGEST_EXAMPLE}."),
         ),

@@ -39,7 +39,9 @@ DETAILS = (
 )
 
 
-def usage(command: str) -> Reply:
-    """The help for one command."""
+def usage(command: str, *, shares_files: bool = True) -> Reply:
+    """The help for one command (where the platform shares no files, the report is said to come without)."""
     text = VISIT_USAGE if command == "visit" else PROMISE_USAGE
+    if not shares_files:
+        text = text.replace(" (and as a file)", "")
     return Reply(summary=f"How to use /{command}", blocks=(Section(text), Note(DETAILS)), tone="info")

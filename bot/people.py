@@ -9,6 +9,8 @@ SLACK = "slack"
 TEAMS = "teams"
 # How replies name each platform ("your Slack profile", "your Teams profile").
 PLATFORM_NAMES = {SLACK: "Slack", TEAMS: "Teams"}
+# Platforms where the bot shares files (the report as a .txt); Teams bots send no files in chats.
+SHARES_FILES = frozenset({SLACK})
 
 ConversationKind = Literal["personal", "channel", "groupChat"]
 

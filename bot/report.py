@@ -185,7 +185,7 @@ def client_report(ctx: Context, command: grammar.ClientReport, client: Client) -
         raise _refusal(ctx, client)
     month = _month(ctx, command.month)
     text, subject, count, minutes = report_text(ctx, client, month)
-    shown, clipped = clip_for_reply(text)
+    shown, clipped = clip_for_reply(text) if ctx.shares_files else (text, False)
     filename = f"{slug(client.name)}-{month.first:%Y-%m}.txt"
     so_far = " so far" if month.current else ""
     done = f"{count} visit{'s' if count != 1 else ''}, {format_duration(minutes)}" if count else "no visits"
@@ -202,11 +202,14 @@ def client_report(ctx: Context, command: grammar.ClientReport, client: Client) -
                 f"add one with /visit contact {client.name} Jane Roe jane@example.com +1 555 0100"
             )
         )
-    blocks.append(Preformatted(shown))
+    blocks.extend(Preformatted(part) for part in _parts(shown, ctx.shares_files))
     if client.contact_email:
         body = text.split("\n\n", 1)[1]
         mailto = Draft(to=client.contact_email, subject=subject, body=body).mailto()
         blocks.append(Section("Send it from your mail program:", link=Link("Open in e-mail", mailto)))
+    if not ctx.shares_files:
+        # No file on this platform: the whole text is the answer, in as many blocks as it takes.
+        return Reply(summary=f"The report for {client.name}, {month.name}", blocks=tuple(blocks), tone="info")
     if clipped:
         blocks.append(Note(f"That's the start: the whole report is in the file {filename}, in your DMs."))
     else:
@@ -217,3 +220,21 @@ def client_report(ctx: Context, command: grammar.ClientReport, client: Client) -
         tone="info",
         files=(Attachment(filename, subject, text.encode("utf-8"), "text/plain"),),
     )
+
+
+def _parts(text: str, whole: bool) -> list[str]:
+    """The report as one block (already clipped to fit), or where no file comes with it, cut at line
+    breaks into blocks that each fit a chat's text limit."""
+    if whole:
+        return [text]
+    parts: list[str] = []
+    rest = text
+    while rest:
+        part, clipped = clip_for_reply(rest)
+        if not clipped:
+            parts.append(part)
+            break
+        part = part.removesuffix("\n…")
+        parts.append(part)
+        rest = rest[len(part) :].lstrip("\n")
+    return parts

@@ -24,7 +24,7 @@ from bot.help import usage
 from bot.home import NOTICE_BLOCKS, SETTINGS
 from bot.notify import Address, PermanentFailure, RateLimited, TemporaryFailure
 from bot.people import TEAMS, Actor, Conversation, Invocation, Press, Seen, Submission
-from bot.replies import Form, Note, Reply, Section, error
+from bot.replies import Form, Note, Preformatted, Reply, Section, error
 from handlers.runner import Background, CoreRunner
 from handlers.teams import cards, translate
 from handlers.teams.connector import Messenger, ServiceUrls
@@ -59,8 +59,8 @@ TEAMS_HELP = (
 )
 ANSWERED_IN_CHAT = Reply(summary="Answered in our chat", blocks=(Note("I've answered you in our 1:1 chat."),))
 NO_CHAT = error(
-    "I couldn't open a 1:1 chat with you to answer: add Nudgebot for yourself in Teams (Apps → Nudgebot → "
-    "Add), then try again."
+    "I couldn't open a 1:1 chat with you to send my answer. Add Nudgebot for yourself in Teams (Apps → "
+    "Nudgebot → Add), then type home in our chat to see where things stand."
 )
 SETTINGS_SAVED = Reply(
     summary="Settings saved", blocks=(Section(":white_check_mark: Your settings are saved."),)
@@ -69,7 +69,7 @@ SETTINGS_SAVED = Reply(
 
 def help_reply() -> Reply:
     """Usage of both commands, and what is different in Teams."""
-    visit, promise = usage("visit"), usage("promise")
+    visit, promise = usage("visit", shares_files=False), usage("promise", shares_files=False)
     blocks = (*visit.blocks[:-1], *promise.blocks[:-1], Section(TEAMS_HELP), *visit.blocks[-1:])
     return Reply(summary="How to use Nudgebot", blocks=blocks, tone="info")
 
@@ -85,6 +85,16 @@ def message_response(text: str) -> dict[str, Any]:
         "status": 200,
         "body": {"statusCode": 200, "type": MESSAGE_RESPONSE, "value": cards.emojize(text)},
     }
+
+
+def _said(reply: Reply) -> str:
+    """A reply as the few lines of plain text an invoke's message answer shows."""
+    lines = [
+        block.text.replace("*", "")
+        for block in reply.blocks
+        if isinstance(block, Section | Note | Preformatted)
+    ]
+    return "\n".join(lines)[:1000] or reply.summary
 
 
 def _here(activity: Any, seen: Seen) -> Address | None:
@@ -260,8 +270,8 @@ class TeamsListeners:
             )
             return card_response(cards.build_card(WORKING))
         if reply.tone == "error":
-            # A refusal leaves the card as it was, with its buttons, and says why.
-            return message_response(reply.summary)
+            # A refusal leaves the card as it was, with its buttons, and says why (with its example).
+            return message_response(_said(reply))
         if home:
             return card_response(await self._home_after(who, seen, reply, activity))
         return card_response(cards.build_card(reply))
