@@ -36,7 +36,13 @@ async def _serve(services: Services) -> None:
     await front.warm_up()
     if settings.auto_migrate:
         migrate_database(services)
-    scheduler = build_scheduler(services, build_notifier(settings)) if settings.run_jobs else None
+    # In one process, Teams replies and reminders count against Teams' rate limits together.
+    pacing = front.teams.listeners.messenger.pacing if front.teams is not None else None
+    scheduler = (
+        build_scheduler(services, build_notifier(settings, teams_pacing=pacing))
+        if settings.run_jobs
+        else None
+    )
     if scheduler is not None:
         scheduler.start()
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from sqlalchemy.exc import OperationalError
 
@@ -53,8 +54,12 @@ def migrate_database(services: Services) -> None:
         raise SettingsError(f"DATABASE_URL cannot be used: {reason}") from None
 
 
-def build_notifier(settings: Settings) -> Notifier:
-    """One notifier for every platform this deployment serves; each nudge goes out through its own."""
+def build_notifier(settings: Settings, *, teams_pacing: Any = None) -> Notifier:
+    """One notifier for every platform this deployment serves; each nudge goes out through its own.
+
+    `teams_pacing` is the serving front's count of Teams' rate limits, when the scheduler runs in the
+    same process: replies and reminders then keep within the limits together.
+    """
     by_platform: dict[str, Notifier] = {}
     if settings.slack_on:
         from handlers.slack.notifier import SlackNotifier
@@ -64,5 +69,5 @@ def build_notifier(settings: Settings) -> Notifier:
     if settings.teams_on:
         from handlers.teams.notifier import TeamsNotifier
 
-        by_platform[TEAMS] = TeamsNotifier(settings)
+        by_platform[TEAMS] = TeamsNotifier(settings, pacing=teams_pacing)
     return Notifiers(by_platform)

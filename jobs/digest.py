@@ -35,7 +35,15 @@ logger = logging.getLogger(__name__)
 BATCH = 5
 # Reasons that mean the bot is not (or can no longer be) in the digest's channel.
 NOT_IN_CHANNEL = frozenset(
-    {"channel_not_found", "not_in_channel", "is_archived", "conversation_not_found", "blocked", "no_channel"}
+    {
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "conversation_not_found",
+        "blocked",
+        "no_channel",
+        "bot_not_in_team",
+    }
 )
 
 

@@ -219,6 +219,9 @@ class Messenger:
         self, address: Address, card: dict[str, Any], *, summary: str, thread: str | None = None
     ) -> Sent:
         """Post a card; a person's 1:1 chat is opened first when only their member id is known."""
+        if not address.target and (address.kind == "channel" or not address.member or not address.endpoint):
+            # Nothing to write to: the bot was removed, or has never been in a chat with them.
+            raise PermanentFailure("bot_not_in_team" if address.kind == "channel" else "no_conversation")
         api = self._api(address.endpoint)
         conversation, opened = address.target, False
         if not conversation:
@@ -260,6 +263,10 @@ class Messenger:
         return created.id
 
     async def _pace(self, conversation: str, tenant: str | None) -> None:
+        # The token first, so a fetch from Entra never stands between a slot and the message.
+        if isinstance(self.tokens, BotTokens):
+            async with self._translated():
+                await self.tokens.get_app_token(BOT_SCOPE, None)
         wait = self.pacing.reserve(conversation, tenant or "")
         if wait > 0:
             await self.sleep(wait)

@@ -20,6 +20,7 @@ from bot.replies import Attachment, Reply
 from bot.settings import Settings
 from handlers.teams.cards import build_card, build_image_card
 from handlers.teams.connector import BotTokens, Messenger, PlaygroundToken, ServiceUrls, TokenSource
+from handlers.teams.pacing import Pacing
 
 logger = logging.getLogger(__name__)
 
@@ -47,25 +48,28 @@ def token_source(settings: Settings, http: httpx.AsyncClient) -> TokenSource:
     )
 
 
-def build_messenger(settings: Settings) -> Messenger:
-    """A messenger for the running event loop, with the deployment's credentials."""
+def build_messenger(settings: Settings, pacing: Pacing | None = None) -> Messenger:
+    """A messenger for the running event loop, with the deployment's credentials (and a pacing shared
+    with the process's other messenger, when given)."""
     credentials = settings.require_teams()
     tokens = token_source(settings, httpx.AsyncClient())
-    return Messenger(tokens=tokens, service_urls=service_urls(settings), bot_id=f"28:{credentials.app_id}")
+    return Messenger(
+        tokens=tokens, service_urls=service_urls(settings), bot_id=f"28:{credentials.app_id}", pacing=pacing
+    )
 
 
 class TeamsNotifier:
     """Delivers nudges and digests to Teams; every method raises the Notifier's failures."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, pacing: Pacing | None = None) -> None:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="teams-notifier", daemon=True)
         self.thread.start()
-        self.messenger = self._call(self._build(settings))
+        self.messenger = self._call(self._build(settings, pacing))
 
-    async def _build(self, settings: Settings) -> Messenger:
+    async def _build(self, settings: Settings, pacing: Pacing | None) -> Messenger:
         # Built on the notifier's own loop, which its HTTP client then belongs to.
-        return build_messenger(settings)
+        return build_messenger(settings, pacing)
 
     def _call(self, work: Coroutine[Any, Any, T]) -> T:
         future = asyncio.run_coroutine_threadsafe(work, self.loop)
@@ -95,3 +99,4 @@ class TeamsNotifier:
         self._call(self.messenger.close())
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(timeout=5)
+        self.loop.close()

@@ -16,6 +16,9 @@ from dataclasses import dataclass, field
 
 # (seconds, messages) a bot may send in one conversation.
 CONVERSATION_WINDOWS = ((1.0, 7), (2.0, 8), (30.0, 60), (3600.0, 1800))
+# A message reaches Teams a little after its slot (the request is built and sent, a token may be
+# fetched): each window is kept with this much to spare.
+MARGIN_S = 0.1
 # Teams allows 50 a second per tenant; the rest is left for the replies of other processes.
 TENANT_PER_SECOND = 40.0
 TENANT_BURST = 10.0
@@ -29,8 +32,11 @@ class Pacing:
     windows: tuple[tuple[float, int], ...] = CONVERSATION_WINDOWS
     tenant_per_second: float = TENANT_PER_SECOND
     tenant_burst: float = TENANT_BURST
+    margin_s: float = MARGIN_S
     _sent: dict[str, deque[float]] = field(default_factory=dict)
-    _tenants: dict[str, tuple[float, float]] = field(default_factory=dict)
+    # Per tenant, the moment its next message would be due at the steady rate (the "theoretical
+    # arrival time" of a generic cell rate algorithm): a burst may run that far ahead of it, no further.
+    _tenants: dict[str, float] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def reserve(self, conversation: str, tenant: str) -> float:
@@ -46,18 +52,20 @@ class Pacing:
             for seconds, count in self.windows:
                 if len(sent) >= count:
                     # The count-th latest send must have left the window before this one goes.
-                    at = max(at, sent[-count] + seconds)
-            at = max(at, self._tenant_slot(tenant, at))
+                    at = max(at, sent[-count] + seconds + self.margin_s)
+            # The tenant's share is taken in the order messages are asked for, not when their
+            # conversation lets them go: a message held for its chat's window doesn't hold up others.
+            at = max(at, self._tenant_slot(tenant, now))
             sent.append(at)
             self._forget_idle(now - longest)
             return at - now
 
     def _tenant_slot(self, tenant: str, at: float) -> float:
-        """A token bucket per tenant: the moment, at or after `at`, when a token is free (and take it)."""
-        tokens, updated = self._tenants.get(tenant, (self.tenant_burst, at))
-        tokens = min(self.tenant_burst, tokens + max(0.0, at - updated) * self.tenant_per_second)
-        slot = at if tokens >= 1 else at + (1 - tokens) / self.tenant_per_second
-        self._tenants[tenant] = (tokens - 1 + max(0.0, slot - at) * self.tenant_per_second, slot)
+        """The tenant's first free moment at or after `at` (taken): `tenant_burst` at once, then spaced."""
+        interval = 1.0 / self.tenant_per_second
+        due = max(self._tenants.get(tenant, at), at)
+        slot = max(at, due - (self.tenant_burst - 1) * interval)
+        self._tenants[tenant] = max(due, slot) + interval
         return slot
 
     def _forget_idle(self, before: float) -> None:
