@@ -89,7 +89,8 @@ class Settings(BaseSettings):
     @field_validator("teams_app_id", "teams_tenant_id")
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:
-        return value.strip() or None if value is not None else None
+        # Microsoft's ids are GUIDs, which Teams sends in lower case whatever case they were copied in.
+        return value.strip().lower() or None if value is not None else None
 
     @field_validator("database_url")
     @classmethod

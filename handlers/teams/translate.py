@@ -101,7 +101,7 @@ def seen(activity: Any, service_urls: ServiceUrls) -> Seen:
             id=conversation_id(activity), kind=kind(activity), endpoint=str(endpoint), team=team and str(team)
         )
     elif endpoint:
-        logger.warning("not storing a conversation at a service URL that is not Microsoft's: %s", endpoint)
+        logger.warning("not storing a conversation at a service URL the bot may not call: %s", endpoint)
     member = getattr(sender, "id", None)
     return Seen(profile=profile, conversation=where, member=str(member) if member else None)
 
