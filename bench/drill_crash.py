@@ -3,7 +3,10 @@
 """Drills for the nudge engine, against the fake Slack and a real database, with real sender processes.
 
   crash       N due reminders, K sender processes; one is killed with SIGKILL every 0.5-1.5 s and
-              restarted. Target: every nudge sent, 0 lost, duplicates <= kills.
+              restarted. Target: every nudge sent, 0 lost, duplicates <= kills. With --platform teams the
+              technicians are on Teams: the senders write to the fake Microsoft (Entra and the Bot
+              Connector) through the TeamsNotifier, and each reminder is told apart by its chat and its
+              summary line, as Teams messages carry no nudge key.
   schedulers  two planner processes run `plan_nudges` at the same instant, in lock-step, round after
               round. Target: each reminder planned exactly once (rows = due items), no planner error.
   storm       the fake answers every chat.postMessage with 429 for --storm seconds, mid-delivery.
@@ -11,7 +14,8 @@
               the ones already on their way), delivery resumes within Retry-After + 1 s of the end.
 
 Usage: python bench/drill_crash.py [--drill crash|schedulers|storm|all] [--db sqlite|postgres]
-                                   [--reminders 1000] [--senders 3] [--storm 10] [--json out.json]
+                                   [--platform slack|teams] [--reminders 1000] [--senders 3]
+                                   [--storm 10] [--json out.json]
 
 PostgreSQL drills create a throwaway database on --postgres-url (default $TEST_DATABASE_URL, else
 postgresql://postgres@127.0.0.1:5432/test) and drop it afterwards. Exit status: 0 when every target is
@@ -36,7 +40,8 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -48,10 +53,13 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 # The repository root must be on sys.path before these imports.
-from sqlalchemy import create_engine, delete, func, insert, select, text  # noqa: E402
+from sqlalchemy import create_engine, delete, func, insert, select, text, update  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 
+from bot import addresses, nudges  # noqa: E402
+from bot.notify import Notifier, Notifiers  # noqa: E402
+from bot.people import SLACK, TEAMS  # noqa: E402
 from bot.services import Services  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from handlers.slack.notifier import SlackNotifier  # noqa: E402
@@ -60,11 +68,24 @@ from jobs.scheduler import plan_nudges  # noqa: E402
 from jobs.sender import Pacer, send_due  # noqa: E402
 from storage.db import make_engine, make_session_factory, normalize_url  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
-from storage.models import Client, Nudge, NudgeStatus, Promise, Technician, Visit, Workspace  # noqa: E402
+from storage.models import (  # noqa: E402
+    Client,
+    Conversation,
+    Nudge,
+    NudgeStatus,
+    Promise,
+    Technician,
+    Visit,
+    Workspace,
+)
 from tests.fakes.slack_api import FakeSlack  # noqa: E402
 
 TOKEN = "xoxb-drill-token"
 TEAM_ID = "T111"
+# The bot's Entra app registration and the Microsoft 365 tenant of the Teams drill (dummy ids).
+TEAMS_APP_ID = "d7d7d7d7-0000-4000-8000-00000000d0d0"
+TEAMS_APP_PASSWORD = "drill-client-secret"
+TEAMS_TENANT = "e8e8e8e8-0000-4000-8000-000000000111"
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 # A day is 00:00-23:59 for the drills' technicians: 24:00 (1440) can't be stored, as time(24) is invalid.
 ALL_DAY_END_MINUTE = 23 * 60 + 59
@@ -186,6 +207,44 @@ def seed_due(
     return workspace_id
 
 
+def move_to_teams(
+    sessions: sessionmaker[Session], *, workspace_id: int, service_url: str, now: datetime
+) -> None:
+    """Make a seeded workspace a Teams tenant: each technician gets a member id and a 1:1 chat with the
+    bot at `service_url`, as the bot stores them from the first message a technician sends it."""
+    with sessions.begin() as session:
+        session.execute(update(Workspace).where(Workspace.id == workspace_id).values(platform=TEAMS))
+        technician_ids = session.scalars(
+            select(Technician.id).where(Technician.workspace_id == workspace_id).order_by(Technician.id)
+        ).all()
+        session.execute(
+            update(Technician),
+            [
+                {
+                    "id": technician_id,
+                    "user_id": f"00000000-0000-4000-8000-{number:012d}",
+                    "member_id": f"29:drill-member-{number:05d}",
+                }
+                for number, technician_id in enumerate(technician_ids)
+            ],
+        )
+        session.execute(
+            insert(Conversation),
+            [
+                {
+                    "workspace_id": workspace_id,
+                    "conversation_id": f"a:1drill-tech-{number:05d}",
+                    "kind": "personal",
+                    "service_url": service_url,
+                    "technician_id": technician_id,
+                    "team_id": None,
+                    "updated_at": now,
+                }
+                for number, technician_id in enumerate(technician_ids)
+            ],
+        )
+
+
 def settings_for(database_url: str, slack_url: str = "http://127.0.0.1:9/api/") -> Settings:
     """Settings for a drill process, given in full so no .env or environment variable leaks in."""
     return Settings(
@@ -201,12 +260,36 @@ def settings_for(database_url: str, slack_url: str = "http://127.0.0.1:9/api/") 
     )
 
 
+def teams_settings_for(database_url: str, *, login_url: str, openid_url: str) -> Settings:
+    """Settings for a Teams drill process (Slack off), pointed at the fake Microsoft, given in full."""
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        teams_app_id=TEAMS_APP_ID,
+        teams_app_password=TEAMS_APP_PASSWORD,  # type: ignore[arg-type]
+        teams_tenant_id=TEAMS_TENANT,
+        teams_login_url=login_url,
+        teams_openid_url=openid_url,
+        # The fake Bot Connector is on loopback; only in drills and tests may the bot's token go there.
+        teams_connector_hosts="127.0.0.1",
+        database_url=database_url,
+        run_jobs=False,
+        auto_migrate=False,
+        log_level="WARNING",
+        default_timezone="UTC",
+    )
+
+
 @contextlib.contextmanager
-def drill_services(database_url: str, slack_url: str = "http://127.0.0.1:9/api/") -> Iterator[Services]:
-    """Services on the drill database (one small pool), disposed of afterwards."""
+def drill_services(
+    database_url: str, slack_url: str = "http://127.0.0.1:9/api/", *, settings: Settings | None = None
+) -> Iterator[Services]:
+    """Services on the drill database (one small pool), disposed of afterwards; Slack settings unless
+    `settings` are given."""
     engine = make_engine(database_url, pool_size=1, max_overflow=1)
     try:
-        yield Services(settings=settings_for(database_url, slack_url), sessions=make_session_factory(engine))
+        yield Services(
+            settings=settings or settings_for(database_url, slack_url), sessions=make_session_factory(engine)
+        )
     finally:
         engine.dispose()
 
@@ -234,6 +317,18 @@ class Outbox:
             ).all()
         return [nudge_key(row) for row in rows]
 
+    def messages(self, *, now: datetime) -> list[tuple[str, str]]:
+        """Each nudge as its Teams message shows it, (chat, summary line), from the code that sends it."""
+        found = []
+        with Session(self.engine) as session:
+            for nudge in session.scalars(select(Nudge).order_by(Nudge.id)):
+                technician = nudge.technician
+                assert technician is not None
+                hours = nudges.working_hours(technician, UTC_ZONE)
+                chat = addresses.of_technician(session, technician).target
+                found.append((chat, nudges.compose(session, nudge, hours, now).summary))
+        return found
+
     def unsettled(self) -> int:
         counts = self.counts()
         return counts.get("pending", 0) + counts.get("sending", 0)
@@ -253,20 +348,50 @@ def sender_main(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     owner = f"{args.name}:{os.getpid()}"
     pacer = Pacer(per_second=args.pace, burst=max(1, int(args.pace // 10)))
+    if args.platform == TEAMS:
+        return _send_to_teams(args, stop, owner, pacer)
     notifier = SlackNotifier(token=TOKEN, base_url=args.slack_url, timeout=5)
     with drill_services(args.database_url, args.slack_url) as services:
-        while not stop.is_set():
-            report = send_due(
-                services,
-                notifier,
-                owner=owner,
-                pacer=pacer,
-                batch=args.batch,
-                lease=timedelta(seconds=args.lease),
-            )
-            if not report.claimed:
-                stop.wait(POLL_S)
+        _send_until(stop, services, notifier, owner, pacer, args)
     return 0
+
+
+def _send_to_teams(args: argparse.Namespace, stop: threading.Event, owner: str, pacer: Pacer) -> int:
+    """The sender loop with the Teams notifier, behind `Notifiers` as the scheduler has it."""
+    # Imported here, so the Slack drills' senders start as fast as ever (the Teams SDK takes a while).
+    from handlers.teams.notifier import TeamsNotifier
+
+    settings = teams_settings_for(
+        args.database_url, login_url=args.teams_login_url, openid_url=args.teams_openid_url
+    )
+    teams = TeamsNotifier(settings)
+    try:
+        with drill_services(args.database_url, settings=settings) as services:
+            _send_until(stop, services, Notifiers({TEAMS: teams}), owner, pacer, args)
+    finally:
+        teams.close()
+    return 0
+
+
+def _send_until(
+    stop: threading.Event,
+    services: Services,
+    notifier: Notifier,
+    owner: str,
+    pacer: Pacer,
+    args: argparse.Namespace,
+) -> None:
+    while not stop.is_set():
+        report = send_due(
+            services,
+            notifier,
+            owner=owner,
+            pacer=pacer,
+            batch=args.batch,
+            lease=timedelta(seconds=args.lease),
+        )
+        if not report.claimed:
+            stop.wait(POLL_S)
 
 
 def planner_main(args: argparse.Namespace) -> int:
@@ -295,13 +420,14 @@ class Senders:
         *,
         count: int,
         database_url: str,
-        slack_url: str,
+        notifier: Sequence[str],
         logs: Path,
         lease_s: float,
         batch: int,
         pace: float,
     ) -> None:
-        self.database_url, self.slack_url, self.logs = database_url, slack_url, logs
+        # `notifier`: the sender's options saying which platform it writes to, and where.
+        self.database_url, self.notifier, self.logs = database_url, tuple(notifier), logs
         self.lease_s, self.batch, self.pace = lease_s, batch, pace
         self.processes: list[subprocess.Popen[bytes]] = []
         self.logs_open: list[IO[bytes]] = []
@@ -317,7 +443,7 @@ class Senders:
             "sender",
             f"--name=sender-{slot}",
             f"--database-url={self.database_url}",
-            f"--slack-url={self.slack_url}",
+            *self.notifier,
             f"--lease={self.lease_s}",
             f"--batch={self.batch}",
             f"--pace={self.pace}",
@@ -390,13 +516,21 @@ class CrashResult:
         return complete and self.lost == 0 and self.duplicates <= self.kills and not self.errors
 
 
-def _plan_due_now(database_url: str, reminders: int) -> None:
-    """Seed `reminders` follow-ups due now and plan them once, as the drills start from."""
+def _plan_due_now(database_url: str, reminders: int, *, teams_at: str | None = None) -> datetime:
+    """Seed `reminders` follow-ups due now and plan them once, as the drills start from; returns now.
+
+    With `teams_at` (a Bot Connector service URL), the technicians are on Teams with their chats there.
+    """
     now = datetime.now(UTC)
     with drill_services(database_url) as services:
-        seed_due(services.sessions, now=now, visits=reminders)
+        if teams_at is None:
+            seed_due(services.sessions, now=now, visits=reminders)
+        else:
+            workspace_id = seed_due(services.sessions, now=now, visits=reminders, team_id=TEAMS_TENANT)
+            move_to_teams(services.sessions, workspace_id=workspace_id, service_url=teams_at, now=now)
         with services.sessions.begin() as session:
             plan(session, now=now, default_tz=UTC_ZONE)
+    return now
 
 
 def run_crash_drill(
@@ -410,11 +544,26 @@ def run_crash_drill(
     kill_every: tuple[float, float] = (0.5, 1.5),
     timeout_s: float = 120.0,
     seed: int = 20261123,
+    platform: str = SLACK,
 ) -> CrashResult:
-    """Plan `reminders` nudges once, deliver them with `senders` processes while killing one at random."""
+    """Plan `reminders` nudges once, deliver them with `senders` processes while killing one at random;
+    the technicians are on `platform` ("slack" or "teams")."""
     backend = make_url(normalize_url(database_url)).get_backend_name()
     result = CrashResult(db=backend, reminders=reminders, senders=senders)
     rng = random.Random(seed)
+    if platform == TEAMS:
+        return _crash_on_teams(
+            database_url,
+            result,
+            rng,
+            lease_s=lease_s,
+            batch=batch,
+            pace=pace,
+            kill_every=kill_every,
+            timeout_s=timeout_s,
+        )
+    if platform != SLACK:
+        raise ValueError(f"no crash drill for platform {platform!r}")
     _plan_due_now(database_url, reminders)
     outbox = Outbox(database_url)
     with (
@@ -425,29 +574,110 @@ def run_crash_drill(
         pool = Senders(
             count=senders,
             database_url=database_url,
-            slack_url=fake.base_url,
+            notifier=[f"--slack-url={fake.base_url}"],
             logs=Path(logs),
             lease_s=lease_s,
             batch=batch,
             pace=pace,
         )
-        try:
-            next_kill = started + rng.uniform(*kill_every)
-            while outbox.unsettled() and time.monotonic() - started < timeout_s and not pool.crashed():
-                if time.monotonic() >= next_kill:
-                    pool.kill_and_restart(rng.randrange(senders))
-                    result.kills += 1
-                    next_kill = time.monotonic() + rng.uniform(*kill_every)
-                time.sleep(POLL_S)
-            result.wall_s = time.monotonic() - started
-            result.errors = "\n".join(pool.crashed())
-        finally:
-            pool.stop()
-        result.errors += pool.errors()
+        _kill_at_random(
+            pool, outbox, result, rng, started=started, kill_every=kill_every, timeout_s=timeout_s
+        )
         received = fake.keys()
     counts = outbox.counts()
     planned = outbox.keys()
     outbox.close()
+    _tally(result, counts, planned, received)
+    return result
+
+
+def _crash_on_teams(
+    database_url: str,
+    result: CrashResult,
+    rng: random.Random,
+    *,
+    lease_s: float,
+    batch: int,
+    pace: float,
+    kill_every: tuple[float, float],
+    timeout_s: float,
+) -> CrashResult:
+    """The crash drill with the technicians on Teams: the senders write to the fake Microsoft."""
+    # Imported here: the Slack drills need neither the fake nor its crypto.
+    from tests.fakes.microsoft import FakeMicrosoft
+
+    with (
+        FakeMicrosoft(app_id=TEAMS_APP_ID, tenant_id=TEAMS_TENANT, client_secret=TEAMS_APP_PASSWORD) as fake,
+        tempfile.TemporaryDirectory(prefix="nudgebot-drill-") as logs,
+    ):
+        # The technicians' chats live at the fake's service URL, known once it listens.
+        now = _plan_due_now(database_url, result.reminders, teams_at=fake.service_url)
+        outbox = Outbox(database_url)
+        # A Teams message carries no nudge key: a reminder is its chat and its summary line. Two planned
+        # reminders alike would be counted as one sent twice, so they must all differ.
+        planned = outbox.messages(now=now)
+        alike = [pair for pair, count in Counter(planned).items() if count > 1]
+        if alike:
+            outbox.close()
+            raise ValueError(f"{len(alike)} planned reminders are alike in chat and summary, e.g. {alike[0]}")
+        started = time.monotonic()
+        pool = Senders(
+            count=result.senders,
+            database_url=database_url,
+            notifier=[
+                f"--platform={TEAMS}",
+                f"--teams-login-url={fake.login_endpoint}",
+                f"--teams-openid-url={fake.openid_url}",
+            ],
+            logs=Path(logs),
+            lease_s=lease_s,
+            batch=batch,
+            pace=pace,
+        )
+        _kill_at_random(
+            pool, outbox, result, rng, started=started, kill_every=kill_every, timeout_s=timeout_s
+        )
+        received = [(call.conversation_id, (call.json_body or {}).get("summary")) for call in fake.sent()]
+    counts = outbox.counts()
+    outbox.close()
+    _tally(result, counts, planned, received)
+    strays = sorted(set(received) - set(planned), key=str)
+    if strays:
+        # Sent, but not as planned (another chat, another summary): the count above can't vouch for them.
+        result.errors += f"{len(strays)} messages match no planned reminder, e.g. {strays[0]}\n"
+    return result
+
+
+def _kill_at_random(
+    pool: Senders,
+    outbox: Outbox,
+    result: CrashResult,
+    rng: random.Random,
+    *,
+    started: float,
+    kill_every: tuple[float, float],
+    timeout_s: float,
+) -> None:
+    """Kill a sender at random every so often until the outbox is settled; stops the senders after."""
+    try:
+        next_kill = started + rng.uniform(*kill_every)
+        while outbox.unsettled() and time.monotonic() - started < timeout_s and not pool.crashed():
+            if time.monotonic() >= next_kill:
+                pool.kill_and_restart(rng.randrange(result.senders))
+                result.kills += 1
+                next_kill = time.monotonic() + rng.uniform(*kill_every)
+            time.sleep(POLL_S)
+        result.wall_s = time.monotonic() - started
+        result.errors = "\n".join(pool.crashed())
+    finally:
+        pool.stop()
+    result.errors += pool.errors()
+
+
+def _tally(
+    result: CrashResult, counts: dict[str, int], planned: Sequence[Hashable], received: Sequence[Hashable]
+) -> None:
+    """Fill in the figures from the outbox's counts and what was planned and received, one id each."""
     result.planned = len(planned)
     result.sent = counts.get("sent", 0)
     result.dead = counts.get("dead", 0)
@@ -456,7 +686,6 @@ def run_crash_drill(
     result.lost = len(set(planned) - set(received))
     result.duplicates = len(received) - len(set(received))
     result.msg_per_s = result.sent / result.wall_s if result.wall_s else 0.0
-    return result
 
 
 @dataclass
@@ -609,7 +838,7 @@ def run_storm_drill(
         pool = Senders(
             count=senders,
             database_url=database_url,
-            slack_url=fake.base_url,
+            notifier=[f"--slack-url={fake.base_url}"],
             logs=Path(logs),
             lease_s=30.0,
             batch=5,
@@ -719,7 +948,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     sender = sub.add_parser("sender", help="(internal) one sender process")
     sender.add_argument("--name", required=True)
     sender.add_argument("--database-url", required=True)
-    sender.add_argument("--slack-url", required=True)
+    sender.add_argument("--platform", choices=[SLACK, TEAMS], default=SLACK)
+    sender.add_argument("--slack-url")
+    sender.add_argument("--teams-login-url")
+    sender.add_argument("--teams-openid-url")
     sender.add_argument("--lease", type=float, required=True)
     sender.add_argument("--batch", type=int, required=True)
     sender.add_argument("--pace", type=float, required=True)
@@ -728,6 +960,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     planner.add_argument("--at", required=True)
     parser.add_argument("--drill", choices=["crash", "schedulers", "storm", "all"], default="crash")
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument(
+        "--platform",
+        choices=[SLACK, TEAMS],
+        default=SLACK,
+        help="where the technicians are, for --drill crash (default slack)",
+    )
     parser.add_argument(
         "--postgres-url",
         default=os.environ.get("TEST_DATABASE_URL", DEFAULT_POSTGRES),
@@ -739,7 +977,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--retry-after", type=int, default=1, help="Retry-After during the storm (default 1)")
     parser.add_argument("--rounds", type=int, default=20, help="planning rounds for --drill schedulers")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.mode == "sender":
+        needed = ["slack_url"] if args.platform == SLACK else ["teams_login_url", "teams_openid_url"]
+        missing = [f"--{name.replace('_', '-')}" for name in needed if getattr(args, name) is None]
+        if missing:
+            # Never a sender without its fake: it would write to the real platform.
+            sender.error(f"a {args.platform} sender needs {' and '.join(missing)}")
+    elif args.platform != SLACK and args.drill != "crash":
+        parser.error(f"--platform {args.platform} is for --drill crash only")
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -749,7 +996,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.mode == "planner":
         return planner_main(args)
     drills: dict[str, Callable[[str], CrashResult | SchedulersResult | StormResult]] = {
-        "crash": lambda url: run_crash_drill(url, reminders=args.reminders, senders=args.senders),
+        "crash": lambda url: run_crash_drill(
+            url, reminders=args.reminders, senders=args.senders, platform=args.platform
+        ),
         "schedulers": lambda url: run_schedulers_drill(url, rounds=args.rounds),
         "storm": lambda url: run_storm_drill(
             url,
@@ -760,12 +1009,17 @@ def main(argv: list[str] | None = None) -> int:
         ),
     }
     chosen = list(drills) if args.drill == "all" else [args.drill]
-    print(f"drills {', '.join(chosen)} on {args.db}: python {sys.version.split()[0]}, {os.cpu_count()} cpus")
+    # The Slack drills keep their plain names (and JSON keys); a Teams run says so.
+    suffix = "" if args.platform == SLACK else f" ({args.platform})"
+    print(
+        f"drills {', '.join(name + suffix for name in chosen)} on {args.db}: "
+        f"python {sys.version.split()[0]}, {os.cpu_count()} cpus"
+    )
     results = {}
     for name in chosen:
         with throwaway_database(args.db, args.postgres_url) as url:
-            results[name] = drills[name](url)
-        print_result(name, results[name])
+            results[name + suffix] = drills[name](url)
+        print_result(name + suffix, results[name + suffix])
     if args.json is not None:
         args.json.write_text(
             json.dumps({name: {**asdict(r), "passed": r.passed} for name, r in results.items()}, indent=2)
