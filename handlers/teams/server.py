@@ -10,6 +10,7 @@ from loopback only.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from dataclasses import dataclass
@@ -37,6 +38,8 @@ logger = logging.getLogger(__name__)
 
 # Activities are a few kB; a card submission with long notes stays far below this.
 MAX_BODY_BYTES = 256 * 1024
+# How long a stopping bot waits for replies still on their way.
+DRAIN_S = 10.0
 REJECTED = JSONResponse({"error": "unauthorized"}, status_code=401)
 MALFORMED = JSONResponse({"error": "malformed activity"}, status_code=400)
 
@@ -93,8 +96,12 @@ class TeamsFront:
             )
 
     async def stop(self) -> None:
-        """Finish replies under way and close connections."""
-        await self.listeners.background.drain()
+        """Finish replies under way (for a while: platforms give a stopping process about 30 s) and close
+        connections."""
+        try:
+            await asyncio.wait_for(self.listeners.background.drain(), DRAIN_S)
+        except TimeoutError:
+            logger.warning("stopped with Teams replies still unsent (the commands themselves are stored)")
         await self.listeners.messenger.close()
         await self.http.aclose()
 
