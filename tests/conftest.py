@@ -1,4 +1,5 @@
-"""Fixtures: databases (SQLite always, PostgreSQL when TEST_DATABASE_URL is set), the fake Slack, the bot."""
+"""Fixtures: databases (SQLite always, PostgreSQL when TEST_DATABASE_URL is set), the fake Slack and the fake
+Microsoft services, the bot with Slack or Teams on."""
 
 from __future__ import annotations
 
@@ -18,8 +19,10 @@ from bot.settings import Settings
 from storage.db import make_engine, make_session_factory, normalize_url
 from storage.migrate import upgrade
 from storage.models import Base
+from tests.fakes.microsoft import FakeMicrosoft
 from tests.fakes.slack_api import FakeSlack
 from tests.harness import BOT_TOKEN, MONDAY_MORNING, SIGNING_SECRET, BotServer, FrozenClock, SlackClient
+from tests.teams_client import APP_ID, APP_PASSWORD, TENANT, TeamsClient, teams_settings_for
 
 POSTGRES = os.environ.get("TEST_DATABASE_URL")
 BACKENDS = ["sqlite", "postgresql"] if POSTGRES else ["sqlite"]
@@ -146,5 +149,40 @@ def bot(services: Services) -> Iterator[BotServer]:
 def slack(bot: BotServer, fake_slack: FakeSlack) -> Iterator[SlackClient]:
     """Sends signed requests to the bot, as Slack would."""
     client = SlackClient(bot.url, fake_slack)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def microsoft() -> Iterator[FakeMicrosoft]:
+    """Bot Framework's keys, Entra's token endpoint and the Bot Connector, on a loopback port."""
+    with FakeMicrosoft(app_id=APP_ID, tenant_id=TENANT, client_secret=APP_PASSWORD) as fake:
+        yield fake
+
+
+@pytest.fixture
+def teams_settings(database_url: str, microsoft: FakeMicrosoft) -> Settings:
+    """Settings with Teams on (and Slack off), pointed at the fakes."""
+    return teams_settings_for(database_url, microsoft)
+
+
+@pytest.fixture
+def teams_services(teams_settings: Settings, engine: Engine, clock: FrozenClock) -> Services:
+    """The services the bot runs on, with Teams on."""
+    return Services(settings=teams_settings, sessions=make_session_factory(engine), clock=clock)
+
+
+@pytest.fixture
+def teams_bot(teams_services: Services) -> Iterator[BotServer]:
+    """The real bot, serving HTTP on a loopback port, with Teams on."""
+    server = BotServer(teams_services).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def teams(teams_bot: BotServer, microsoft: FakeMicrosoft) -> Iterator[TeamsClient]:
+    """Sends signed activities to the bot, as Teams would."""
+    client = TeamsClient(teams_bot.url, microsoft)
     yield client
     client.close()

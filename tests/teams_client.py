@@ -12,7 +12,9 @@ from typing import Any
 
 import httpx
 
+from bot.settings import Settings
 from tests.fakes.microsoft import FakeMicrosoft, RecordedCall
+from tests.handlers.teams.cards_support import assert_valid_card
 
 PAYLOADS = Path(__file__).parent / "payloads" / "teams"
 
@@ -34,6 +36,30 @@ CHANNEL = "19:managers-channel@thread.tacv2"
 TEAM = "19:field-team@thread.tacv2"
 
 _ids = itertools.count(1_763_910_000_000)
+
+
+def teams_settings_for(database_url: str, microsoft: FakeMicrosoft, **overrides: object) -> Settings:
+    """Settings with Teams on (and Slack off), pointed at the fakes; the environment can't leak in."""
+    values: dict[str, object] = {
+        "_env_file": None,
+        "teams_app_id": APP_ID,
+        "teams_app_password": APP_PASSWORD,
+        "teams_tenant_id": TENANT,
+        "teams_openid_url": microsoft.openid_url,
+        "teams_login_url": microsoft.login_endpoint,
+        # The fake Bot Connector is on loopback; only in tests may the bot's token go there.
+        "teams_connector_hosts": "127.0.0.1",
+        "database_url": database_url,
+        "host": "127.0.0.1",
+        "port": 0,
+        "run_jobs": False,
+        "auto_migrate": False,
+        "log_level": "INFO",
+        "default_timezone": "UTC",
+        "manager_ids": MO,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
 
 
 def activity(name: str) -> dict[str, Any]:
@@ -190,3 +216,29 @@ def action(card: dict[str, Any], title: str) -> dict[str, Any]:
         if found.get("title") == title:
             return found
     raise AssertionError(f"no action {title!r} among {[a.get('title') for a in actions(card)]}")
+
+
+def ask(teams: TeamsClient, text: str, *, user: str = ANA) -> dict[str, Any]:
+    """Type `text` in the person's 1:1 chat; the card the bot answers with there, checked valid."""
+    chat = personal_chat(user)
+    before = len(teams.microsoft.sent(chat))
+    response = teams.say(text, user=user)
+    assert response.status_code == 200, response.text
+    card = teams.card_sent(chat, after=before)
+    assert_valid_card(card)
+    return card
+
+
+def pressed(
+    teams: TeamsClient, button: dict[str, Any], *, user: str = ANA, inputs: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Press a card's button (with what was typed in the form); the card the invoke is answered with,
+    checked valid."""
+    card = invoke_card(teams.press(button, user=user, inputs=inputs))
+    assert_valid_card(card)
+    return card
+
+
+def lines(card: dict[str, Any]) -> list[str]:
+    """The card's text, a line per block."""
+    return text_of(card).split("\n")

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -211,25 +212,12 @@ def serving(base_env: dict[str, str], fake_slack: FakeSlack) -> Iterator[tuple[s
         PORT=str(port),
         HOST="127.0.0.1",
     )
-    with subprocess.Popen(
-        [sys.executable, "-m", "bot"],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        encoding="utf-8",
-    ) as process:
-        try:
-            yield process, f"http://127.0.0.1:{port}"
-        finally:
-            if process.poll() is None:
-                process.kill()
-            process.communicate()
+    with bot_process(env) as process:
+        yield process, f"http://127.0.0.1:{port}"
 
 
-def wait_until_healthy(process: subprocess.Popen[str], url: str) -> None:
-    """Poll /healthz until the bot answers, or fail with what it printed if it exits or never answers."""
+def health(process: subprocess.Popen[str], url: str) -> str:
+    """What /healthz says once the bot answers; fails with what it printed if it exits or never answers."""
     deadline = time.monotonic() + TIMEOUT_S
     with httpx.Client(base_url=url, timeout=2) as client:
         while time.monotonic() < deadline:
@@ -240,16 +228,36 @@ def wait_until_healthy(process: subprocess.Popen[str], url: str) -> None:
             except httpx.TransportError:
                 time.sleep(0.05)
                 continue
-            assert (response.status_code, response.text) == (200, "ok: slack")
-            return
+            assert response.status_code == 200, response.text
+            return response.text
     raise AssertionError("the bot did not answer /healthz in time")
+
+
+@contextmanager
+def bot_process(env: dict[str, str]) -> Iterator[subprocess.Popen[str]]:
+    """`python -m bot` running with `env`; killed at the end if the test did not stop it."""
+    with subprocess.Popen(
+        [sys.executable, "-m", "bot"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+    ) as process:
+        try:
+            yield process
+        finally:
+            if process.poll() is None:
+                process.kill()
+            process.communicate()
 
 
 def test_the_bot_serves_a_signed_visit_and_stops_cleanly_on_sigterm(
     serving: tuple[subprocess.Popen[str], str], fake_slack: FakeSlack
 ) -> None:
     process, url = serving
-    wait_until_healthy(process, url)
+    assert health(process, url) == "ok: slack"
     slack = SlackClient(url, fake_slack)
     try:
         response = slack.command("Acme Dental 1h30 replaced fuser; todo: order toner")

@@ -6,14 +6,10 @@ from __future__ import annotations
 import signal
 import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,10 +17,10 @@ from sqlalchemy.orm import Session
 from storage.models import ProcessedRequest, Visit
 from storage.repositories import count_rows
 from tests.bot.test_entrypoints import (
-    REPO,
-    TIMEOUT_S,
+    bot_process,
     environment,
     free_port,
+    health,
     heroku_style,
     no_dot_env_in_the_repo,  # noqa: F401 -- an autouse fixture: a .env in the repository would leak in
     only_line,
@@ -66,43 +62,6 @@ def pointed_at(microsoft: FakeMicrosoft) -> dict[str, str]:
         "TEAMS_LOGIN_URL": microsoft.login_endpoint,
         "TEAMS_CONNECTOR_HOSTS": "127.0.0.1",
     }
-
-
-@contextmanager
-def bot_process(env: dict[str, str]) -> Iterator[subprocess.Popen[str]]:
-    """`python -m bot` running with `env`; killed at the end if the test did not stop it."""
-    with subprocess.Popen(
-        [sys.executable, "-m", "bot"],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        encoding="utf-8",
-    ) as process:
-        try:
-            yield process
-        finally:
-            if process.poll() is None:
-                process.kill()
-            process.communicate()
-
-
-def health(process: subprocess.Popen[str], url: str) -> str:
-    """What /healthz says once the bot answers; fails with what it printed if it exits or never answers."""
-    deadline = time.monotonic() + TIMEOUT_S
-    with httpx.Client(base_url=url, timeout=2) as client:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise AssertionError(f"the bot exited with {process.returncode}: {process.communicate()[1]}")
-            try:
-                response = client.get("/healthz")
-            except httpx.TransportError:
-                time.sleep(0.05)
-                continue
-            assert response.status_code == 200, response.text
-            return response.text
-    raise AssertionError("the bot did not answer /healthz in time")
 
 
 def stop(process: subprocess.Popen[str]) -> str:

@@ -9,22 +9,21 @@ import json
 import logging
 import math
 import secrets
-import socket
-import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import jwt
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from tests.fakes.loopback import LoopbackFake, LoopbackServer
 
 logger = logging.getLogger(__name__)
 
@@ -265,50 +264,10 @@ def _bearer(headers: Mapping[str, str]) -> str | None:
     return token.strip()
 
 
-class _Server(ThreadingHTTPServer):
-    """A threading HTTP server that knows its fake and can cut open keep-alive connections."""
-
-    daemon_threads = True
-    # The default backlog of 5 drops connections under a burst of concurrent clients.
-    request_queue_size = 128
-
-    def __init__(self, fake: FakeMicrosoft, host: str) -> None:
-        self.fake = fake
-        self.open_connections: set[socket.socket] = set()
-        self.connections_lock = threading.Lock()
-        super().__init__((host, 0), _Handler)
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        with self.connections_lock:
-            self.open_connections.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request: Any) -> None:
-        with self.connections_lock:
-            self.open_connections.discard(request)
-        super().shutdown_request(request)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client hanging up (a time-out test) is normal; anything else is a bug in the fake worth seeing.
-        if isinstance(sys.exc_info()[1], OSError):
-            return
-        logger.exception("fake Microsoft handler failed for %s", client_address)
-
-    def cut_connections(self) -> None:
-        """Shut down idle keep-alive sockets so their handler threads end now rather than at a time-out."""
-        with self.connections_lock:
-            connections = list(self.open_connections)
-        for connection in connections:
-            try:
-                connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass  # already closed by the client
-
-
 class _Handler(BaseHTTPRequestHandler):
     """Reads one request, hands it to the fake, and writes the fake's answer as JSON."""
 
-    server: _Server
+    server: LoopbackServer
     protocol_version = "HTTP/1.1"
     # Idle keep-alive connections give up eventually so a forgotten client cannot pin a thread forever.
     timeout = 30
@@ -387,8 +346,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
 
-class FakeMicrosoft:
+class FakeMicrosoft(LoopbackFake):
     """Bot Framework keys, Entra's token endpoint and the Bot Connector on one loopback port, for tests."""
+
+    handler = _Handler
+    poll_interval = 0.01
 
     def __init__(
         self,
@@ -425,60 +387,7 @@ class FakeMicrosoft:
         self._throttled = 0
         self._conversation_counter = 0
         self._activity_counter = 0
-        self._stopping = threading.Event()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
-
-    # -- lifecycle -------------------------------------------------------------------------------------
-
-    def start(self) -> FakeMicrosoft:
-        """Bind a free port on `host` and serve from a daemon thread."""
-        if self._server is not None:
-            raise RuntimeError("FakeMicrosoft is already started")
-        self._stopping.clear()
-        self._server = _Server(self, self.host)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.01},
-            name=f"fake-microsoft-{self.port}",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving, end open connections and release the port."""
-        server, thread = self._server, self._thread
-        if server is None:
-            return
-        self._stopping.set()  # wakes handlers sleeping in an injected delay
-        server.shutdown()
-        server.cut_connections()
-        server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
-        self._server = None
-        self._thread = None
-
-    def __enter__(self) -> FakeMicrosoft:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    # -- addresses -------------------------------------------------------------------------------------
-
-    @property
-    def port(self) -> int:
-        """Return the bound port (only while started)."""
-        if self._server is None:
-            raise RuntimeError("FakeMicrosoft is not started")
-        return int(self._server.server_address[1])
+        self._init_serving()
 
     @property
     def base_url(self) -> str:

@@ -5,19 +5,18 @@ from __future__ import annotations
 import json
 import logging
 import math
-import socket
-import sys
 import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
+
+from tests.fakes.loopback import LoopbackFake, LoopbackServer
 
 logger = logging.getLogger(__name__)
 
@@ -182,50 +181,10 @@ def _token_of(headers: dict[str, str], params: dict[str, Any]) -> str | None:
     return token if isinstance(token, str) else None
 
 
-class _Server(ThreadingHTTPServer):
-    """A threading HTTP server that knows its fake and can cut open keep-alive connections."""
-
-    daemon_threads = True
-    # The default backlog of 5 drops SYNs under a burst of concurrent clients, which shows up as 1 s stalls.
-    request_queue_size = 128
-
-    def __init__(self, fake: FakeSlack) -> None:
-        self.fake = fake
-        self.open_connections: set[socket.socket] = set()
-        self.connections_lock = threading.Lock()
-        super().__init__(("127.0.0.1", 0), _Handler)
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        with self.connections_lock:
-            self.open_connections.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request: Any) -> None:
-        with self.connections_lock:
-            self.open_connections.discard(request)
-        super().shutdown_request(request)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client hanging up mid-answer is normal in tests; anything else is a bug in the fake worth seeing.
-        if isinstance(sys.exc_info()[1], OSError):
-            return
-        logger.exception("fake Slack handler failed for %s", client_address)
-
-    def cut_connections(self) -> None:
-        """Shut down idle keep-alive sockets so their handler threads end now rather than at a timeout."""
-        with self.connections_lock:
-            connections = list(self.open_connections)
-        for connection in connections:
-            try:
-                connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass  # already closed by the client
-
-
 class _Handler(BaseHTTPRequestHandler):
     """Reads one request, hands it to the fake, and writes the fake's answer."""
 
-    server: _Server
+    server: LoopbackServer
     protocol_version = "HTTP/1.1"
     # Idle keep-alive connections give up eventually so a forgotten client cannot pin a thread forever.
     timeout = 30
@@ -269,8 +228,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
 
-class FakeSlack:
+class FakeSlack(LoopbackFake):
     """A fake Slack Web API and response_url endpoint on 127.0.0.1, for tests and benchmarks."""
+
+    handler = _Handler
 
     def __init__(
         self, *, valid_tokens: set[str] | None = None, clock: Callable[[], float] = time.monotonic
@@ -294,58 +255,9 @@ class FakeSlack:
         self._shared_files: list[SharedFile] = []
         # Stamps requests and drives rate limits and storms; tests may pass a clock they move by hand.
         self.clock = clock
-        self._stopping = threading.Event()
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        self._init_serving()
 
     # -- lifecycle -------------------------------------------------------------------------------------
-
-    def start(self) -> FakeSlack:
-        """Bind a free loopback port and serve from a daemon thread."""
-        if self._server is not None:
-            raise RuntimeError("FakeSlack is already started")
-        self._stopping.clear()
-        self._server = _Server(self)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name=f"fake-slack-{self.port}",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving, end open connections and release the port."""
-        server, thread = self._server, self._thread
-        if server is None:
-            return
-        self._stopping.set()  # wakes handlers sleeping in an injected delay
-        server.shutdown()
-        server.cut_connections()
-        server.server_close()
-        if thread is not None:
-            thread.join(timeout=5)
-        self._server = None
-        self._thread = None
-
-    def __enter__(self) -> FakeSlack:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        """Return the bound port (only while started)."""
-        if self._server is None:
-            raise RuntimeError("FakeSlack is not started")
-        return int(self._server.server_address[1])
 
     @property
     def base_url(self) -> str:

@@ -24,9 +24,7 @@ from jobs.scheduler import plan_nudges, run_once, send_nudges
 from jobs.sender import Pacer, send_due
 from storage.models import Conversation, Nudge, NudgeStatus, RateGate, Technician, Visit
 from tests.fakes.microsoft import SERVICE_PREFIX, FakeMicrosoft
-from tests.handlers.teams import conftest as teams_fixtures
 from tests.handlers.teams.cards_support import assert_valid_card
-from tests.handlers.teams.conftest import teams_settings_for
 from tests.harness import FrozenClock
 from tests.teams_client import (
     ANA,
@@ -45,16 +43,9 @@ from tests.teams_client import (
     card_of,
     invoke_card,
     personal_chat,
+    teams_settings_for,
     text_of,
 )
-
-# The Teams fixtures live beside the adapter's tests (tests/handlers/teams/conftest.py); the sender's tests
-# use the same ones.
-microsoft = teams_fixtures.microsoft
-teams_settings = teams_fixtures.teams_settings
-teams_services = teams_fixtures.teams_services
-teams_bot = teams_fixtures.teams_bot
-teams = teams_fixtures.teams
 
 ANA_MEMBER = PEOPLE[ANA][0]
 # Ana logs her visit on Monday 23 November 2026 at 09:00 in Chicago (the clock fixture's instant); its

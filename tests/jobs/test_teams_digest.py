@@ -37,9 +37,7 @@ from storage.models import (
 )
 from tests.fakes.microsoft import FakeMicrosoft, RecordedCall
 from tests.fakes.slack_api import FakeSlack
-from tests.handlers.teams import conftest as teams_fixtures
 from tests.handlers.teams.cards_support import assert_valid_card, of_type
-from tests.handlers.teams.conftest import teams_settings_for
 from tests.harness import BOT_TOKEN, SIGNING_SECRET, FrozenClock
 from tests.jobs.test_teams_delivery import NEXT_DIGEST, at_time, opened, tell
 from tests.teams_client import (
@@ -53,15 +51,9 @@ from tests.teams_client import (
     action,
     card_of,
     personal_chat,
+    teams_settings_for,
     text_of,
 )
-
-# The Teams fixtures live beside the adapter's tests (tests/handlers/teams/conftest.py).
-microsoft = teams_fixtures.microsoft
-teams_settings = teams_fixtures.teams_settings
-teams_services = teams_fixtures.teams_services
-teams_bot = teams_fixtures.teams_bot
-teams = teams_fixtures.teams
 
 CHICAGO_OFFSET = timedelta(hours=6)
 DIGEST_RUN = NEXT_DIGEST + timedelta(minutes=3)

@@ -44,10 +44,11 @@ from tests.teams_client import (
     TeamsClient,
     action,
     actions,
+    ask,
     card_of,
-    invoke_card,
     invoke_message,
-    personal_chat,
+    lines,
+    pressed,
     text_of,
 )
 
@@ -71,29 +72,6 @@ ACME_DRAFT = [
 
 
 # -- Helpers ---------------------------------------------------------------------------------------------
-
-
-def ask(teams: TeamsClient, text: str, *, user: str = ANA) -> dict[str, Any]:
-    """Type `text` in the person's 1:1 chat; the card the bot answers with there, checked valid."""
-    chat = personal_chat(user)
-    before = len(teams.microsoft.sent(chat))
-    response = teams.say(text, user=user)
-    assert response.status_code == 200, response.text
-    card = teams.card_sent(chat, after=before)
-    assert_valid_card(card)
-    return card
-
-
-def pressed(teams: TeamsClient, button: dict[str, Any], *, user: str = ANA) -> dict[str, Any]:
-    """Press a card's button; the card the invoke is answered with, checked valid."""
-    card = invoke_card(teams.press(button, user=user))
-    assert_valid_card(card)
-    return card
-
-
-def lines(card: dict[str, Any]) -> list[str]:
-    """The card's text, a line per block."""
-    return text_of(card).split("\n")
 
 
 def executes(card: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:

@@ -16,7 +16,6 @@ from bot import digest
 from storage.models import Client, Nudge, ProcessedRequest, Promise, Technician, Visit, Workspace
 from storage.repositories import count_rows
 from tests.fakes.microsoft import FakeMicrosoft
-from tests.handlers.teams.cards_support import assert_valid_card
 from tests.harness import MONDAY_MORNING, FrozenClock
 from tests.teams_client import (
     ANA,
@@ -25,10 +24,10 @@ from tests.teams_client import (
     TeamsClient,
     action,
     actions,
-    invoke_card,
+    ask,
     invoke_message,
-    personal_chat,
-    text_of,
+    lines,
+    pressed,
 )
 
 GOOD_VISIT = {
@@ -58,31 +57,6 @@ SETTINGS_AS_DEFAULT = [
 
 
 # -- Helpers ---------------------------------------------------------------------------------------------
-
-
-def ask(teams: TeamsClient, text: str, *, user: str = ANA) -> dict[str, Any]:
-    """Type `text` in the person's 1:1 chat; the card the bot answers with there, checked valid."""
-    chat = personal_chat(user)
-    before = len(teams.microsoft.sent(chat))
-    response = teams.say(text, user=user)
-    assert response.status_code == 200, response.text
-    card = teams.card_sent(chat, after=before)
-    assert_valid_card(card)
-    return card
-
-
-def pressed(
-    teams: TeamsClient, button: dict[str, Any], *, user: str = ANA, inputs: dict[str, str] | None = None
-) -> dict[str, Any]:
-    """Press a card's button (with what was typed in the form); the card the invoke is answered with."""
-    card = invoke_card(teams.press(button, user=user, inputs=inputs))
-    assert_valid_card(card)
-    return card
-
-
-def lines(card: dict[str, Any]) -> list[str]:
-    """The card's text, a line per block."""
-    return text_of(card).split("\n")
 
 
 def executes(card: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:

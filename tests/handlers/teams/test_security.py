@@ -42,7 +42,6 @@ from storage.models import (
 from storage.repositories import count_rows
 from tests.fakes.microsoft import FakeMicrosoft, RecordedCall
 from tests.fakes.slack_api import FakeSlack
-from tests.handlers.teams.conftest import teams_settings_for
 from tests.harness import BOT_TOKEN, SIGNING_SECRET, BotServer, FrozenClock
 from tests.teams_client import (
     ANA_CHAT,
@@ -55,6 +54,7 @@ from tests.teams_client import (
     activity,
     invoke_card,
     personal_chat,
+    teams_settings_for,
     text_of,
 )
 
