@@ -45,6 +45,11 @@ FAILED = Reply(
     tone="error",
 )
 OUT_OF_DATE = "That button is out of date; type the command instead."
+BUSY = Reply(
+    summary="I'm busy",
+    blocks=(Section("I'm slow to answer right now: type that again in a moment."),),
+    tone="info",
+)
 NOT_UNDERSTOOD = error(
     "I didn't catch that. I understand visit …, promise …, home, settings and help.",
     "visit Acme Dental 1h30 replaced fuser; todo: order toner",
@@ -178,11 +183,13 @@ class TeamsListeners:
         if word == "settings":
             settings = await self._core(self.core.settings_form, who, seen)
             if settings is None:
-                return WORKING, cards.build_card(WORKING)
+                return BUSY, cards.build_card(BUSY)
             return Reply(summary=settings.title), cards.build_form(settings, key=uuid.uuid4().hex)
         if word == "home":
             reply = await self._core(self.core.home, who, None, seen)
-            return (reply, cards.build_card(reply, home=True)) if reply is not None else None
+            if reply is None:
+                return BUSY, cards.build_card(BUSY)
+            return reply, cards.build_card(reply, home=True)
         if word == "help" or not translate.text(activity):
             return help_reply(), cards.build_card(help_reply())
         if word == "":
