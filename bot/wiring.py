@@ -27,6 +27,8 @@ def configure_logging(level: str) -> None:
             "microsoft_teams",
             "httpx",
             "microsoft_teams.common.http.client",
+            # APScheduler says "Running job …" at INFO for every run of every job: every 10 s.
+            "apscheduler.executors",
         ):
             logging.getLogger(name).setLevel(logging.WARNING)
     # Bolt reads SLACK_BOT_TOKEN itself and warns that our authorize function wins; that is intended.
