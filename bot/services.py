@@ -20,8 +20,19 @@ def utc_now() -> datetime:
 
 @dataclass(frozen=True)
 class Services:
-    """What a request or a job needs, built once by the composition root."""
+    """What a request or a job needs, built once by the composition root.
+
+    `clock` says what instant the rules are asked about: what is due, and when things happen. Leases,
+    rate-limit gates and retention run on real elapsed time instead (`real_now`), so a job run as of
+    another instant (`run-once --at`, the sandbox's clock) can't take a live worker's nudges or purge
+    fresh replay keys. Without a `real_clock`, both are `clock`.
+    """
 
     settings: Settings
     sessions: sessionmaker[Session]
     clock: Clock = utc_now
+    real_clock: Clock | None = None
+
+    def real_now(self) -> datetime:
+        """The wall clock's instant (the as-of clock's when no separate one is given)."""
+        return (self.real_clock or self.clock)()

@@ -112,7 +112,13 @@ def send_digests(
     pacer = pacer or Pacer()
     with services.sessions.begin() as session:
         ids = outbox.claim_kind(
-            session, kind=digest.KIND, owner=owner, now=services.clock(), lease=lease, limit=batch
+            session,
+            kind=digest.KIND,
+            owner=owner,
+            now=services.clock(),
+            real_now=services.real_now(),
+            lease=lease,
+            limit=batch,
         )
     report.claimed = len(ids)
     for nudge_id in ids:
@@ -127,7 +133,7 @@ def _compose(
 ) -> _Job | None:
     """Renew the lease and compose the digest as of its window's end; None when it is not ours to send."""
     with services.sessions.begin() as session:
-        if not outbox.renew(session, nudge_id=nudge_id, owner=owner, until=services.clock() + lease):
+        if not outbox.renew(session, nudge_id=nudge_id, owner=owner, until=services.real_now() + lease):
             return None
         nudge = session.get(Nudge, nudge_id)
         assert nudge is not None
@@ -242,7 +248,7 @@ def _deliver(
 def _still_ours(services: Services, job: _Job, owner: str, lease: timedelta, report: SendReport) -> bool:
     """Renew the lease before a part; give the row back when the platform has since asked us to wait."""
     with services.sessions.begin() as session:
-        if not outbox.renew(session, nudge_id=job.nudge_id, owner=owner, until=services.clock() + lease):
+        if not outbox.renew(session, nudge_id=job.nudge_id, owner=owner, until=services.real_now() + lease):
             return False
         gated = outbox.blocked_until(session, workspace_id=job.workspace_id)
         if gated is None:
@@ -263,12 +269,17 @@ def _still_ours(services: Services, job: _Job, owner: str, lease: timedelta, rep
 def _rate_limited(
     services: Services, job: _Job, owner: str, limited: RateLimited, report: SendReport
 ) -> None:
-    until = services.clock() + timedelta(seconds=limited.retry_after)
+    wait = timedelta(seconds=limited.retry_after)
     with services.sessions.begin() as session:
-        outbox.block_workspace(session, workspace_id=job.workspace_id, until=until)
+        outbox.block_workspace(session, workspace_id=job.workspace_id, until=services.real_now() + wait)
         # Waiting is not a failed attempt: a long storm must not wear the digest out.
         outbox.retry_later(
-            session, nudge_ids=[job.nudge_id], owner=owner, at=until, reason="ratelimited", attempted=False
+            session,
+            nudge_ids=[job.nudge_id],
+            owner=owner,
+            at=services.clock() + wait,
+            reason="ratelimited",
+            attempted=False,
         )
     report.rate_limited = True
     report.retried += 1

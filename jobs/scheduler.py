@@ -34,8 +34,8 @@ JOB_DEFAULTS = {
 
 
 def housekeeping(services: Services) -> None:
-    """Purge old replay keys."""
-    now = services.clock()
+    """Purge old replay keys (by the wall clock: a run as of another instant must keep fresh ones)."""
+    now = services.real_now()
     with services.sessions.begin() as session:
         purged = purge_request_keys(session, now=now)
     if purged:
@@ -74,9 +74,12 @@ def send_nudges(services: Services, notifier: Notifier, pacer: Pacer) -> SendRep
 
 
 def run_once(services: Services, notifier: Notifier, *, at: datetime | None = None) -> SendReport:
-    """Every job once, as if it were `at`: housekeeping, planning, then sending what is due."""
+    """Every job once, as if it were `at`: housekeeping, planning, then sending what is due.
+
+    Only what is due, and when, follows `at`; leases, rate-limit gates and retention stay on real time.
+    """
     if at is not None:
-        services = replace(services, clock=lambda: at)
+        services = replace(services, clock=lambda: at, real_clock=services.real_clock or services.clock)
     explain_off(services.settings)
     housekeeping(services)
     plan_nudges(services)

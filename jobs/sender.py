@@ -108,7 +108,7 @@ def _prepare(
     with services.sessions.begin() as session:
         # Renewed right before the send, so a slow batch never sends a nudge whose lease another sender
         # could already be claiming; only a crash (or a send longer than the lease) can send one twice.
-        if not outbox.renew(session, nudge_id=nudge_id, owner=owner, until=services.clock() + lease):
+        if not outbox.renew(session, nudge_id=nudge_id, owner=owner, until=services.real_now() + lease):
             return _NotSent("lost")
         nudge = session.get(Nudge, nudge_id)
         assert nudge is not None
@@ -175,7 +175,13 @@ def send_due(
     with services.sessions.begin() as session:
         # Digests go out in parts, with their own progress and sender (jobs.digest): never claimed here.
         claim = outbox.claim_batch(
-            session, owner=owner, now=now, lease=lease, limit=batch, skip_kinds=(digest.KIND,)
+            session,
+            owner=owner,
+            now=now,
+            real_now=services.real_now(),
+            lease=lease,
+            limit=batch,
+            skip_kinds=(digest.KIND,),
         )
     report.claimed = len(claim.ids)
     for nudge_id in claim.ids:
@@ -190,7 +196,7 @@ def send_due(
                         session,
                         workspace_id=prepared.workspace_id,
                         held_until=claim.until,
-                        now=services.clock(),
+                        now=services.real_now(),
                     )
             continue
         _deliver(services, notifier, prepared, owner, claim, pacer, report)
@@ -212,14 +218,20 @@ def _deliver(
     try:
         delivered = notifier.send(recipient=prepared.recipient, reply=prepared.reply, key=prepared.key)
     except RateLimited as limited:
-        until = services.clock() + timedelta(seconds=limited.retry_after)
+        wait = timedelta(seconds=limited.retry_after)
         with services.sessions.begin() as session:
             if workspace_id in claim.probes:
                 outbox.open_workspace(session, workspace_id=workspace_id, held_until=claim.until)
-            outbox.block_workspace(session, workspace_id=workspace_id, until=until)
+            # The platform's wait is real time; the nudge's next try is as of the rules' instant.
+            outbox.block_workspace(session, workspace_id=workspace_id, until=services.real_now() + wait)
             # A refusal is not a failed attempt: a long storm must not wear the nudge out.
             outbox.retry_later(
-                session, nudge_ids=[nudge_id], owner=owner, at=until, reason="ratelimited", attempted=False
+                session,
+                nudge_ids=[nudge_id],
+                owner=owner,
+                at=services.clock() + wait,
+                reason="ratelimited",
+                attempted=False,
             )
         report.rate_limited = True
         report.retried += 1

@@ -29,9 +29,10 @@ class Claim:
     until: datetime
 
 
-def _due(now: datetime) -> ColumnElement[bool]:
+def _due(now: datetime, real_now: datetime) -> ColumnElement[bool]:
+    # What is due follows the as-of instant; whether a lease has run out, the wall clock.
     return ((Nudge.status == NudgeStatus.PENDING) & (Nudge.next_attempt_at <= now)) | (
-        (Nudge.status == NudgeStatus.SENDING) & (Nudge.lease_until < now)
+        (Nudge.status == NudgeStatus.SENDING) & (Nudge.lease_until < real_now)
     )
 
 
@@ -50,6 +51,7 @@ def _take(
     *,
     owner: str,
     now: datetime,
+    real_now: datetime,
     until: datetime,
     limit: int,
     among: ColumnElement[bool],
@@ -57,7 +59,7 @@ def _take(
 ) -> list[int]:
     due = (
         select(Nudge.id)
-        .where(_due(now), among, kinds)
+        .where(_due(now, real_now), among, kinds)
         .order_by(Nudge.next_attempt_at, Nudge.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -85,8 +87,11 @@ def claim_batch(
     lease: timedelta,
     limit: int,
     skip_kinds: Collection[str] = (),
+    real_now: datetime | None = None,
 ) -> Claim:
-    """Take up to `limit` due nudges on a lease: pending ones due now, and ones whose lease ran out.
+    """Take up to `limit` due nudges on a lease: pending ones due `now`, and ones whose lease ran out.
+
+    Leases and gates run on `real_now` (the wall clock; `now` when not given), whatever instant `now` is.
 
     Kinds in `skip_kinds` are left to their own sender (the digest, posted in parts). Gated workspaces
     are left alone; one whose gate has run out yields a single nudge, the probe, and
@@ -94,11 +99,12 @@ def claim_batch(
     FOR UPDATE SKIP LOCKED lets several senders claim side by side without waiting on each other; on
     SQLite the engine's BEGIN IMMEDIATE serialises claims instead.
     """
-    until = now + lease
+    real_now = real_now or now
+    until = real_now + lease
     kinds = _of_kind(None, skip_kinds)
     expired = (
         select(RateGate.workspace_id)
-        .where(RateGate.blocked_until <= now)
+        .where(RateGate.blocked_until <= real_now)
         .order_by(RateGate.workspace_id)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -117,6 +123,7 @@ def claim_batch(
             session,
             owner=owner,
             now=now,
+            real_now=real_now,
             until=until,
             limit=1,
             among=Nudge.workspace_id == workspace_id,
@@ -137,6 +144,7 @@ def claim_batch(
             session,
             owner=owner,
             now=now,
+            real_now=real_now,
             until=until,
             limit=limit - len(ids),
             among=Nudge.workspace_id.not_in(gated),
@@ -151,18 +159,27 @@ def claim(session: Session, *, owner: str, now: datetime, lease: timedelta, limi
 
 
 def claim_kind(
-    session: Session, *, kind: str, owner: str, now: datetime, lease: timedelta, limit: int
+    session: Session,
+    *,
+    kind: str,
+    owner: str,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    real_now: datetime | None = None,
 ) -> list[int]:
     """Take up to `limit` due nudges of one kind on a lease, leaving every gated workspace alone.
 
     Such a claim never probes a gate: the general sender's probe reopens the workspace (or drops a gate
     nothing else waits on), so one sender alone decides when a rate-limited workspace is written to.
     """
+    real_now = real_now or now
     return _take(
         session,
         owner=owner,
         now=now,
-        until=now + lease,
+        real_now=real_now,
+        until=real_now + lease,
         limit=limit,
         among=Nudge.workspace_id.not_in(select(RateGate.workspace_id)),
         kinds=_of_kind([kind], ()),

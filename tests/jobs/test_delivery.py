@@ -14,7 +14,7 @@ from bot.wiring import build_notifier
 from jobs.scheduler import run_once
 from storage.models import Nudge, NudgeStatus, Technician
 from tests.fakes.slack_api import FakeSlack
-from tests.harness import SlackClient, button, text_of
+from tests.harness import FrozenClock, SlackClient, button, text_of
 
 # Ana works in Chicago; Monday 23 November 2026.
 MONDAY_1PM = datetime(2026, 11, 23, 19, 0, tzinfo=UTC)
@@ -102,7 +102,7 @@ def test_a_permanent_slack_error_marks_the_nudge_dead_with_the_reason(
 
 
 def test_a_429_puts_the_nudge_back_until_retry_after(
-    slack: SlackClient, services: Services, fake_slack: FakeSlack, session: Session
+    slack: SlackClient, services: Services, fake_slack: FakeSlack, session: Session, clock: FrozenClock
 ) -> None:
     slack.command("Acme Dental 1h30 replaced fuser")
     fake_slack.fail("chat.postMessage", status=429, retry_after=30)
@@ -116,6 +116,8 @@ def test_a_429_puts_the_nudge_back_until_retry_after(
     assert (nudge.next_attempt_at - MONDAY_1PM).total_seconds() == 30
     run_once(services, notifier, at=datetime(2026, 11, 23, 19, 0, 29, tzinfo=UTC))
     assert len(fake_slack.calls("chat.postMessage")) == 1
+    # Retry-After is real time: the workspace's gate lifts when 30 real seconds have passed.
+    clock.advance(seconds=31)
     run_once(services, notifier, at=datetime(2026, 11, 23, 19, 0, 31, tzinfo=UTC))
     assert session.scalars(select(Nudge)).one().status is NudgeStatus.SENT
     assert len(fake_slack.calls("chat.postMessage")) == 2

@@ -317,11 +317,14 @@ def test_a_429_puts_the_reminder_back_and_gates_the_workspace_until_retry_after(
     teams_services: Services,
     notifier: TeamsNotifier,
     session: Session,
+    clock: FrozenClock,
 ) -> None:
     tell(teams, microsoft, VISIT)
     microsoft.clear()
     microsoft.fail_next("send", 429, retry_after=30)
     until = MONDAY_1PM + timedelta(seconds=30)
+    # The gate is held in real time (the test's clock), the nudge's next try as of the run's instant.
+    gate_until = teams_services.clock() + timedelta(seconds=30)
 
     refused = run_once(teams_services, notifier, at=MONDAY_1PM)
 
@@ -333,11 +336,12 @@ def test_a_429_puts_the_reminder_back_and_gates_the_workspace_until_retry_after(
         "ratelimited",
         until,
     )
-    assert gates(session) == {nudge.workspace_id: until}
+    assert gates(session) == {nudge.workspace_id: gate_until}
     # Neither the Teams SDK nor the sender tried again on its own.
     assert [call.status for call in microsoft.of_kind("send")] == [429]
 
     waiting = run_once(teams_services, notifier, at=until - timedelta(seconds=1))
+    clock.advance(seconds=30)
     after = run_once(teams_services, notifier, at=until)
 
     assert (waiting.claimed, after.sent) == (0, 1)

@@ -310,6 +310,8 @@ def test_a_digest_refused_after_its_summary_resumes_in_the_same_thread(
     [row] = digests(session)
     after_refusal = (row.status, row.parts_sent, row.attempts, row.last_error, row.next_attempt_at)
     waiting = run_once(teams_services, notifier, at=DIGEST_RUN + timedelta(seconds=29))
+    # The workspace's gate is real time: it lifts when 30 seconds have really passed.
+    clock.advance(seconds=30)
     resumed = run_once(teams_services, notifier, at=DIGEST_RUN + timedelta(seconds=30))
 
     assert (first.rate_limited, waiting.claimed, resumed.sent) == (True, 0, 1)
