@@ -50,8 +50,8 @@ from slack_sdk.signature import SignatureVerifier
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
+from handlers.slack.standin import SlackStandIn  # noqa: E402
 from tests.fakes.microsoft import FakeMicrosoft  # noqa: E402  (needs the repo root on sys.path first)
-from tests.fakes.slack_api import FakeSlack  # noqa: E402
 
 BOT_TOKEN = "xoxb-bench-token"
 TEAMS_APP_ID = "bbbbbbbb-0000-4000-8000-0000000bench"
@@ -299,7 +299,7 @@ def free_port() -> int:
 async def run_load(
     *,
     server: Server,
-    fake: FakeSlack | FakeMicrosoft,
+    fake: SlackStandIn | FakeMicrosoft,
     secret: str,
     mix: list[tuple[str, str]],
     warmup: int,
@@ -618,7 +618,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def slack_servers(
-    fake: FakeSlack, secret: str, names: list[str], logs: Path, stack: contextlib.ExitStack
+    fake: SlackStandIn, secret: str, names: list[str], logs: Path, stack: contextlib.ExitStack
 ) -> list[Server]:
     """Bare Bolt and the bot, both talking to the fake Slack."""
     env = {
@@ -704,12 +704,12 @@ def main(argv: list[str] | None = None) -> int:
     with contextlib.ExitStack() as stack:
         logs = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="nudgebot-bench-")))
         if args.platform == "teams":
-            fake: FakeSlack | FakeMicrosoft = stack.enter_context(
+            fake: SlackStandIn | FakeMicrosoft = stack.enter_context(
                 FakeMicrosoft(app_id=TEAMS_APP_ID, tenant_id=TEAMS_TENANT, client_secret=TEAMS_SECRET)
             )
             servers = teams_servers(fake, names, logs, stack)
         else:
-            slack = stack.enter_context(FakeSlack(valid_tokens={BOT_TOKEN}))
+            slack = stack.enter_context(SlackStandIn(valid_tokens={BOT_TOKEN}))
             # The technicians of the request mix, so the bot's one users.info per person finds them.
             for number in range(TECHNICIANS):
                 slack.add_user(f"U{100 + number}", real_name=f"Technician {number}", tz="America/Chicago")

@@ -41,9 +41,9 @@ from bench.drill_crash import (  # noqa: E402
     throwaway_database,
 )
 from handlers.slack.notifier import SlackNotifier  # noqa: E402
+from handlers.slack.standin import SlackStandIn  # noqa: E402
 from jobs.planners import plan  # noqa: E402
 from jobs.sender import Pacer, send_due  # noqa: E402
-from tests.fakes.slack_api import FakeSlack  # noqa: E402
 
 TARGET_RATIO = 1.15
 TIMEOUT_S = 170.0
@@ -94,7 +94,7 @@ def run_delivery(
         db=backend, items=items, budget_per_s=budget, burst=burst, pace_per_s=pace_per_s, senders=senders
     )
     now = datetime.now(UTC)
-    with FakeSlack(valid_tokens={TOKEN}) as fake, drill_services(database_url, fake.base_url) as services:
+    with SlackStandIn(valid_tokens={TOKEN}) as fake, drill_services(database_url, fake.base_url) as services:
         seed_due(services.sessions, now=now, visits=items, technicians=100)
         started = time.perf_counter()
         with services.sessions.begin() as session:

@@ -63,6 +63,7 @@ from bot.people import SLACK, TEAMS  # noqa: E402
 from bot.services import Services  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from handlers.slack.notifier import SlackNotifier  # noqa: E402
+from handlers.slack.standin import SlackStandIn  # noqa: E402
 from jobs.planners import plan  # noqa: E402
 from jobs.scheduler import plan_nudges  # noqa: E402
 from jobs.sender import Pacer, send_due  # noqa: E402
@@ -78,7 +79,6 @@ from storage.models import (  # noqa: E402
     Visit,
     Workspace,
 )
-from tests.fakes.slack_api import FakeSlack  # noqa: E402
 
 TOKEN = "xoxb-drill-token"
 TEAM_ID = "T111"
@@ -567,7 +567,7 @@ def run_crash_drill(
     _plan_due_now(database_url, reminders)
     outbox = Outbox(database_url)
     with (
-        FakeSlack(valid_tokens={TOKEN}) as fake,
+        SlackStandIn(valid_tokens={TOKEN}) as fake,
         tempfile.TemporaryDirectory(prefix="nudgebot-drill-") as logs,
     ):
         started = time.monotonic()
@@ -831,7 +831,7 @@ def run_storm_drill(
     _plan_due_now(database_url, reminders)
     outbox = Outbox(database_url)
     with (
-        FakeSlack(valid_tokens={TOKEN}) as fake,
+        SlackStandIn(valid_tokens={TOKEN}) as fake,
         tempfile.TemporaryDirectory(prefix="nudgebot-drill-") as logs,
     ):
         started = time.monotonic()

@@ -16,11 +16,11 @@ from sqlalchemy.orm import ORMExecuteState, Session
 
 from bot.services import Services
 from bot.settings import Settings
+from handlers.slack.standin import SlackStandIn
 from storage.db import make_engine, make_session_factory, normalize_url
 from storage.migrate import upgrade
 from storage.models import Base
 from tests.fakes.microsoft import FakeMicrosoft
-from tests.fakes.slack_api import FakeSlack
 from tests.harness import BOT_TOKEN, MONDAY_MORNING, SIGNING_SECRET, BotServer, FrozenClock, SlackClient
 from tests.teams_client import APP_ID, APP_PASSWORD, TENANT, TeamsClient, teams_settings_for
 
@@ -104,16 +104,16 @@ def clock() -> FrozenClock:
 
 
 @pytest.fixture
-def fake_slack() -> Iterator[FakeSlack]:
+def fake_slack() -> Iterator[SlackStandIn]:
     """The fake Slack Web API, knowing Ana (Chicago) and Bo (Berlin)."""
-    with FakeSlack(valid_tokens={BOT_TOKEN}) as fake:
+    with SlackStandIn(valid_tokens={BOT_TOKEN}) as fake:
         fake.add_user("U111", real_name="Ana Tech", display_name="Ana", tz="America/Chicago")
         fake.add_user("U222", real_name="Bo Berg", display_name="Bo", tz="Europe/Berlin")
         yield fake
 
 
 @pytest.fixture
-def settings(database_url: str, fake_slack: FakeSlack) -> Settings:
+def settings(database_url: str, fake_slack: SlackStandIn) -> Settings:
     """Settings for the bot under test, given explicitly so the developer's environment can't leak in."""
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
@@ -146,7 +146,7 @@ def bot(services: Services) -> Iterator[BotServer]:
 
 
 @pytest.fixture
-def slack(bot: BotServer, fake_slack: FakeSlack) -> Iterator[SlackClient]:
+def slack(bot: BotServer, fake_slack: SlackStandIn) -> Iterator[SlackClient]:
     """Sends signed requests to the bot, as Slack would."""
     client = SlackClient(bot.url, fake_slack)
     yield client

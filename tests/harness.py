@@ -20,7 +20,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.services import Services
 from handlers.front import Front, build_front, make_server, run_front
-from tests.fakes.slack_api import FakeSlack
+from handlers.slack.standin import SlackStandIn
 
 PAYLOADS = Path(__file__).parent / "payloads"
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -94,7 +94,7 @@ class BotServer:
 class SlackClient:
     """Sends requests to the bot the way Slack does: form or JSON bodies, signed with the signing secret."""
 
-    def __init__(self, base_url: str, fake: FakeSlack, secret: str = SIGNING_SECRET) -> None:
+    def __init__(self, base_url: str, fake: SlackStandIn, secret: str = SIGNING_SECRET) -> None:
         self.http = httpx.Client(base_url=base_url, timeout=15)
         self.fake = fake
         self.secret = secret

@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 
 from bot.services import Services
 from bot.wiring import build_notifier
+from handlers.slack.standin import RecordedRequest, SlackStandIn
 from jobs.scheduler import plan_nudges, run_once, send_nudges
 from jobs.sender import Pacer, SendReport
 from storage.models import Nudge
-from tests.fakes.slack_api import FakeSlack, RecordedRequest
 from tests.handlers.slack.support import wait_for_profile
 from tests.harness import SlackClient, text_of
 
@@ -42,7 +42,7 @@ def introduce(slack: SlackClient, session: Session, user: str = "U111") -> None:
 class Jobs:
     """The scheduler's jobs, run by hand at chosen instants, delivering to the fake Slack."""
 
-    def __init__(self, services: Services, fake: FakeSlack) -> None:
+    def __init__(self, services: Services, fake: SlackStandIn) -> None:
         self.services = services
         self.fake = fake
         self.notifier = build_notifier(services.settings)

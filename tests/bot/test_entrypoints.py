@@ -19,10 +19,10 @@ from sqlalchemy import inspect, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from handlers.slack.standin import SlackStandIn
 from storage.db import make_engine
 from storage.migrate import current_revision, head_revision
 from storage.models import ProcessedRequest
-from tests.fakes.slack_api import FakeSlack
 from tests.harness import BOT_TOKEN, SIGNING_SECRET, SlackClient
 
 REPO = Path(__file__).resolve().parents[2]
@@ -174,7 +174,7 @@ def test_jobs_run_once_at_an_instant_purges_old_request_keys_and_exits_0(
 
 
 def test_a_token_slack_rejects_stops_start_up_with_one_line(
-    base_env: dict[str, str], fake_slack: FakeSlack
+    base_env: dict[str, str], fake_slack: SlackStandIn
 ) -> None:
     env = environment(
         **base_env,
@@ -201,7 +201,9 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def serving(base_env: dict[str, str], fake_slack: FakeSlack) -> Iterator[tuple[subprocess.Popen[str], str]]:
+def serving(
+    base_env: dict[str, str], fake_slack: SlackStandIn
+) -> Iterator[tuple[subprocess.Popen[str], str]]:
     """`python -m bot` serving HTTP on a free loopback port, with the scheduler running in-process."""
     port = free_port()
     env = environment(
@@ -254,7 +256,7 @@ def bot_process(env: dict[str, str]) -> Iterator[subprocess.Popen[str]]:
 
 
 def test_the_bot_serves_a_signed_visit_and_stops_cleanly_on_sigterm(
-    serving: tuple[subprocess.Popen[str], str], fake_slack: FakeSlack
+    serving: tuple[subprocess.Popen[str], str], fake_slack: SlackStandIn
 ) -> None:
     process, url = serving
     assert health(process, url) == "ok: slack"

@@ -23,7 +23,7 @@ import jwt
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from tests.fakes.loopback import LoopbackFake, LoopbackServer
+from handlers.loopback import LoopbackFake, LoopbackServer
 
 logger = logging.getLogger(__name__)
 

@@ -12,13 +12,13 @@ from bot.notify import Address, Delivered, Notifier
 from bot.replies import Attachment, Reply
 from bot.services import Services
 from handlers.slack.notifier import SlackNotifier
+from handlers.slack.standin import SlackStandIn
 from jobs.planners import plan
 from jobs.scheduler import run_once
 from jobs.sender import LEASE, send_due
 from storage import outbox
 from storage.models import Nudge, NudgeStatus, ProcessedRequest, RateGate
 from storage.repositories import claim_request
-from tests.fakes.slack_api import FakeSlack
 from tests.harness import BOT_TOKEN, FrozenClock
 from tests.jobs.test_sender import add_technician, add_visits
 
@@ -46,7 +46,7 @@ class WorkerAlongside:
 
 
 def test_a_run_as_of_an_hour_ago_beside_a_live_worker_sends_each_reminder_once(
-    services: Services, clock: FrozenClock, fake_slack: FakeSlack, session: Session
+    services: Services, clock: FrozenClock, fake_slack: SlackStandIn, session: Session
 ) -> None:
     # The follow-ups of Friday's visits are due on Monday morning, and still were an hour ago.
     clock.advance(hours=1)
@@ -88,7 +88,7 @@ def test_a_claim_as_of_an_hour_ago_holds_its_lease_until_a_lease_after_real_now(
 
 
 def test_a_rate_limit_met_as_of_another_instant_gates_the_workspace_in_real_time(
-    services: Services, clock: FrozenClock, fake_slack: FakeSlack, session: Session
+    services: Services, clock: FrozenClock, fake_slack: SlackStandIn, session: Session
 ) -> None:
     clock.advance(hours=1)
     ana = add_technician(services)
@@ -103,7 +103,7 @@ def test_a_rate_limit_met_as_of_another_instant_gates_the_workspace_in_real_time
 
 
 def test_a_run_as_of_two_days_ahead_keeps_replay_keys_of_commands_minutes_old(
-    services: Services, clock: FrozenClock, fake_slack: FakeSlack, session: Session
+    services: Services, clock: FrozenClock, fake_slack: SlackStandIn, session: Session
 ) -> None:
     with services.sessions.begin() as writer:
         assert claim_request(writer, key="command:fresh", now=clock.now - timedelta(minutes=5))

@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 
 from bot.services import Services
 from bot.wiring import build_notifier
+from handlers.slack.standin import SlackStandIn
 from jobs.scheduler import run_once
 from storage.models import Nudge, NudgeStatus, Technician
-from tests.fakes.slack_api import FakeSlack
 from tests.harness import FrozenClock, SlackClient, button, text_of
 
 # Ana works in Chicago; Monday 23 November 2026.
@@ -35,12 +35,12 @@ def ana_is_known(slack: SlackClient, session: Session) -> None:
     raise AssertionError("the profile was not stored")
 
 
-def dms(fake: FakeSlack) -> list[str]:
+def dms(fake: SlackStandIn) -> list[str]:
     return [text_of(call.params) for call in fake.calls("chat.postMessage")]
 
 
 def test_an_unsent_followup_is_dmed_four_working_hours_later_once(
-    slack: SlackClient, services: Services, fake_slack: FakeSlack, session: Session
+    slack: SlackClient, services: Services, fake_slack: SlackStandIn, session: Session
 ) -> None:
     slack.command("Acme Dental 1h30 replaced fuser; todo: order toner")  # Monday 9am Chicago
     notifier = build_notifier(services.settings)
@@ -60,7 +60,7 @@ def test_an_unsent_followup_is_dmed_four_working_hours_later_once(
 
 
 def test_at_night_nothing_is_sent_and_the_morning_brings_one_reminder(
-    slack: SlackClient, services: Services, fake_slack: FakeSlack
+    slack: SlackClient, services: Services, fake_slack: SlackStandIn
 ) -> None:
     slack.command("Acme Dental 1h30 replaced fuser")
     notifier = build_notifier(services.settings)
@@ -74,7 +74,7 @@ def test_at_night_nothing_is_sent_and_the_morning_brings_one_reminder(
 
 
 def test_marking_the_followup_sent_stops_the_reminders(
-    slack: SlackClient, services: Services, fake_slack: FakeSlack, session: Session
+    slack: SlackClient, services: Services, fake_slack: SlackStandIn, session: Session
 ) -> None:
     message = slack.command("Acme Dental 1h30 replaced fuser").json()
     notifier = build_notifier(services.settings)
@@ -90,7 +90,7 @@ def test_marking_the_followup_sent_stops_the_reminders(
 
 
 def test_a_permanent_slack_error_marks_the_nudge_dead_with_the_reason(
-    slack: SlackClient, services: Services, fake_slack: FakeSlack, session: Session
+    slack: SlackClient, services: Services, fake_slack: SlackStandIn, session: Session
 ) -> None:
     slack.command("Acme Dental 1h30 replaced fuser")
     fake_slack.fail("chat.postMessage", error="account_inactive")
@@ -102,7 +102,7 @@ def test_a_permanent_slack_error_marks_the_nudge_dead_with_the_reason(
 
 
 def test_a_429_puts_the_nudge_back_until_retry_after(
-    slack: SlackClient, services: Services, fake_slack: FakeSlack, session: Session, clock: FrozenClock
+    slack: SlackClient, services: Services, fake_slack: SlackStandIn, session: Session, clock: FrozenClock
 ) -> None:
     slack.command("Acme Dental 1h30 replaced fuser")
     fake_slack.fail("chat.postMessage", status=429, retry_after=30)

@@ -18,13 +18,13 @@ from bot.replies import Attachment, Reply
 from bot.services import Services
 from bot.settings import Settings
 from handlers.slack.notifier import SlackNotifier
+from handlers.slack.standin import RecordedRequest, SlackStandIn
 from jobs.digest import plan_digests, send_digests
 from jobs.scheduler import plan_nudges, run_once
 from jobs.sender import LEASE, MAX_ATTEMPTS, SendReport, backoff, send_due
 from jobs.status import outbox_status
 from storage.models import Nudge, NudgeStatus, RateGate
 from tests.bot.test_digest import Seed, at
-from tests.fakes.slack_api import FakeSlack, RecordedRequest
 from tests.harness import BOT_TOKEN, FrozenClock, text_of
 
 CHANNEL = "C0DIGEST"
@@ -39,7 +39,7 @@ def settings(settings: Settings) -> Settings:
 
 
 @pytest.fixture
-def notifier(fake_slack: FakeSlack) -> SlackNotifier:
+def notifier(fake_slack: SlackStandIn) -> SlackNotifier:
     """The real Slack notifier on the fake."""
     return SlackNotifier(token=BOT_TOKEN, base_url=fake_slack.base_url, timeout=2)
 
@@ -89,11 +89,11 @@ def digests(session: Session) -> list[Nudge]:
     return list(session.scalars(select(Nudge).where(Nudge.kind == digest.KIND).order_by(Nudge.id)))
 
 
-def posts(fake: FakeSlack) -> list[RecordedRequest]:
+def posts(fake: SlackStandIn) -> list[RecordedRequest]:
     return [call for call in fake.calls("chat.postMessage") if call.fault is None]
 
 
-def summaries(fake: FakeSlack, channel: str = CHANNEL) -> list[RecordedRequest]:
+def summaries(fake: SlackStandIn, channel: str = CHANNEL) -> list[RecordedRequest]:
     """Messages posted at the top of a channel (not in a thread)."""
     return [
         call for call in posts(fake) if call.params["channel"] == channel and "thread_ts" not in call.params
@@ -107,7 +107,7 @@ def plan_digest(services: Services) -> int:
 
 
 def test_planning_twice_and_two_run_onces_post_one_summary_its_thread_and_the_chart(
-    services: Services, notifier: SlackNotifier, fake_slack: FakeSlack, session: Session, seed: Seed
+    services: Services, notifier: SlackNotifier, fake_slack: SlackStandIn, session: Session, seed: Seed
 ) -> None:
     run_once(services, notifier, at=SLOT + timedelta(minutes=3))
     run_once(services, notifier, at=SLOT + timedelta(minutes=8))
@@ -137,7 +137,7 @@ def test_planning_twice_and_two_run_onces_post_one_summary_its_thread_and_the_ch
 
 
 def test_two_senders_post_one_summary(
-    services: Services, notifier: SlackNotifier, fake_slack: FakeSlack, session: Session, seed: Seed
+    services: Services, notifier: SlackNotifier, fake_slack: SlackStandIn, session: Session, seed: Seed
 ) -> None:
     now = SLOT + timedelta(minutes=1)
     plan_nudges(at_time(services, now))
@@ -152,7 +152,7 @@ def test_two_senders_post_one_summary(
 
 
 def test_two_senders_at_the_same_moment_post_one_summary(
-    services: Services, notifier: SlackNotifier, fake_slack: FakeSlack, session: Session, seed: Seed
+    services: Services, notifier: SlackNotifier, fake_slack: SlackStandIn, session: Session, seed: Seed
 ) -> None:
     now = at_time(services, SLOT + timedelta(minutes=1))
     plan_digest(now)
@@ -172,7 +172,7 @@ def test_two_senders_at_the_same_moment_post_one_summary(
 
 
 def test_the_reminder_sender_never_claims_a_digest(
-    services: Services, notifier: SlackNotifier, fake_slack: FakeSlack, session: Session, seed: Seed
+    services: Services, notifier: SlackNotifier, fake_slack: SlackStandIn, session: Session, seed: Seed
 ) -> None:
     now = SLOT + timedelta(minutes=1)
     plan_nudges(at_time(services, now))
@@ -189,7 +189,7 @@ def test_the_reminder_sender_never_claims_a_digest(
 def test_a_crash_after_the_summary_resumes_in_its_thread_without_posting_it_again(
     services: Services,
     notifier: SlackNotifier,
-    fake_slack: FakeSlack,
+    fake_slack: SlackStandIn,
     session: Session,
     clock: FrozenClock,
     seed: Seed,
@@ -217,7 +217,7 @@ def test_a_crash_after_the_summary_resumes_in_its_thread_without_posting_it_agai
 
 
 def test_after_a_missed_monday_the_latest_week_is_caught_up_and_never_an_older_one(
-    services: Services, notifier: SlackNotifier, fake_slack: FakeSlack, session: Session, seed: Seed
+    services: Services, notifier: SlackNotifier, fake_slack: SlackStandIn, session: Session, seed: Seed
 ) -> None:
     # Down from before Monday 23 November until Wednesday 2 December: two slots were missed.
     run_once(services, notifier, at=datetime(2026, 12, 2, 14, 0, tzinfo=UTC))
@@ -228,7 +228,7 @@ def test_after_a_missed_monday_the_latest_week_is_caught_up_and_never_an_older_o
 
 
 def test_no_digest_for_a_week_before_the_workspace_existed(
-    services: Services, notifier: SlackNotifier, fake_slack: FakeSlack, session: Session
+    services: Services, notifier: SlackNotifier, fake_slack: SlackStandIn, session: Session
 ) -> None:
     # Installed on Tuesday 24 November: the Monday before is not its week.
     Seed(services, created=datetime(2026, 11, 24, 16, 0, tzinfo=UTC))
@@ -272,7 +272,7 @@ def test_without_a_digest_channel_nothing_is_planned_and_the_log_says_so_once(
 def test_a_channel_the_bot_is_not_in_kills_the_digest_and_tells_the_operator_to_invite_it(
     services: Services,
     notifier: SlackNotifier,
-    fake_slack: FakeSlack,
+    fake_slack: SlackStandIn,
     session: Session,
     seed: Seed,
     caplog: pytest.LogCaptureFixture,
@@ -297,7 +297,7 @@ def test_a_channel_the_bot_is_not_in_kills_the_digest_and_tells_the_operator_to_
 def test_a_rate_limit_waits_without_using_an_attempt_and_a_5xx_backs_off(
     services: Services,
     notifier: SlackNotifier,
-    fake_slack: FakeSlack,
+    fake_slack: SlackStandIn,
     session: Session,
     clock: FrozenClock,
     seed: Seed,
@@ -345,7 +345,7 @@ def test_a_rate_limit_waits_without_using_an_attempt_and_a_5xx_backs_off(
 def test_a_digest_failing_every_time_is_given_up_after_the_last_attempt(
     services: Services,
     notifier: SlackNotifier,
-    fake_slack: FakeSlack,
+    fake_slack: SlackStandIn,
     session: Session,
     clock: FrozenClock,
     seed: Seed,

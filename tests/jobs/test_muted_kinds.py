@@ -6,14 +6,14 @@ import pytest
 from sqlalchemy.orm import Session
 
 from bot.services import Services
-from tests.fakes.slack_api import FakeSlack
+from handlers.slack.standin import SlackStandIn
 from tests.handlers.slack.test_home_settings import ALL_KINDS, submit_settings
 from tests.harness import FrozenClock, SlackClient
 from tests.reminders import BERLIN, Jobs, chicago, introduce, local, outbox
 
 
 @pytest.fixture
-def jobs(services: Services, fake_slack: FakeSlack) -> Jobs:
+def jobs(services: Services, fake_slack: SlackStandIn) -> Jobs:
     """The scheduler's jobs, run by hand."""
     return Jobs(services, fake_slack)
 

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from bot import texts
 from bot.services import Services
+from handlers.slack.standin import SlackStandIn
 from storage.models import Nudge, NudgeStatus, Technician
-from tests.fakes.slack_api import FakeSlack
 from tests.harness import FrozenClock, SlackClient, button, text_of
 from tests.reminders import BERLIN, CHICAGO, Jobs, chicago, introduce, local, outbox, sent_at, shown
 
@@ -23,7 +23,7 @@ CONTACT = 'contact "Acme Dental" Jane Roe jane@acme.example +1 555 0100'
 
 
 @pytest.fixture
-def jobs(services: Services, fake_slack: FakeSlack) -> Jobs:
+def jobs(services: Services, fake_slack: SlackStandIn) -> Jobs:
     """The scheduler's jobs, run by hand."""
     return Jobs(services, fake_slack)
 
@@ -257,7 +257,7 @@ def test_a_reminder_held_overnight_is_replaced_by_the_mornings(
 
 
 def test_a_snoozed_checkin_waits_and_then_starts_again(
-    slack: SlackClient, jobs: Jobs, session: Session, clock: FrozenClock, fake_slack: FakeSlack
+    slack: SlackClient, jobs: Jobs, session: Session, clock: FrozenClock, fake_slack: SlackStandIn
 ) -> None:
     visit(slack, 'contact "Northwind" Sam Lee +1 555 0199')
     visit(slack, "cadence Northwind 1")
@@ -397,7 +397,7 @@ def test_an_appointment_is_reminded_on_its_morning_with_the_window_and_the_conta
     assert sent_at(session) == [("2026-11-25", chicago(11, 25, 8))]
 
 
-def done_followup(slack: SlackClient, fake_slack: FakeSlack, visit_reply: dict[str, object]) -> None:
+def done_followup(slack: SlackClient, fake_slack: SlackStandIn, visit_reply: dict[str, object]) -> None:
     slack.press(button(visit_reply, "Mark follow-up sent"), name="done")
     fake_slack.wait_for_responses("done")
 
@@ -434,7 +434,7 @@ ALREADY_DONE: dict[str, tuple[list[tuple[str, str]], tuple[int, int, int], tuple
 
 @pytest.mark.parametrize("kind", list(ALREADY_DONE))
 def test_no_reminder_is_sent_about_something_done_between_planning_and_sending(
-    slack: SlackClient, jobs: Jobs, session: Session, clock: FrozenClock, fake_slack: FakeSlack, kind: str
+    slack: SlackClient, jobs: Jobs, session: Session, clock: FrozenClock, fake_slack: SlackStandIn, kind: str
 ) -> None:
     setup, (month, day, hour), (command, text) = ALREADY_DONE[kind]
     replies = [slack.command(typed, command=name).json() for name, typed in setup]
@@ -455,7 +455,7 @@ def test_no_reminder_is_sent_about_something_done_between_planning_and_sending(
 
 
 def test_a_followup_snoozed_after_planning_is_not_sent(
-    slack: SlackClient, jobs: Jobs, session: Session, clock: FrozenClock, fake_slack: FakeSlack
+    slack: SlackClient, jobs: Jobs, session: Session, clock: FrozenClock, fake_slack: SlackStandIn
 ) -> None:
     visit(slack, "Acme Dental 1h replaced the fuser")
     jobs.run(chicago(11, 23, 13))

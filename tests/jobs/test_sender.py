@@ -11,11 +11,11 @@ from sqlalchemy.orm import Session
 
 from bot.services import Services
 from handlers.slack.notifier import SlackNotifier
+from handlers.slack.standin import SlackStandIn
 from jobs.planners import plan
 from jobs.sender import LEASE, MAX_ATTEMPTS, Pacer, backoff, send_due
 from storage import outbox
 from storage.models import Client, Nudge, NudgeStatus, RateGate, Technician, Visit, Workspace
-from tests.fakes.slack_api import FakeSlack
 from tests.harness import BOT_TOKEN, FrozenClock
 
 # Friday 20 November 2026, 10:00 in Chicago: by Monday morning the follow-up e-mail is overdue.
@@ -85,7 +85,7 @@ def nudges(session: Session) -> list[Nudge]:
 
 
 @pytest.fixture
-def notifier(fake_slack: FakeSlack) -> SlackNotifier:
+def notifier(fake_slack: SlackStandIn) -> SlackNotifier:
     """The real Slack notifier on the fake, giving up on an answer after a second."""
     return SlackNotifier(token=BOT_TOKEN, base_url=fake_slack.base_url, timeout=1)
 
@@ -96,7 +96,7 @@ def ana(services: Services) -> Technician:
 
 
 def test_a_due_nudge_is_sent_once_tagged_with_its_key(
-    services: Services, notifier: SlackNotifier, fake_slack: FakeSlack, session: Session, ana: Technician
+    services: Services, notifier: SlackNotifier, fake_slack: SlackStandIn, session: Session, ana: Technician
 ) -> None:
     [visit] = add_visits(services, ana, 1)
     assert plan_now(services) == 1
@@ -119,7 +119,7 @@ def test_a_429_puts_the_nudges_back_until_retry_after_and_gates_only_that_worksp
     services: Services,
     clock: FrozenClock,
     notifier: SlackNotifier,
-    fake_slack: FakeSlack,
+    fake_slack: SlackStandIn,
     session: Session,
     ana: Technician,
 ) -> None:
@@ -164,7 +164,7 @@ def test_after_the_wait_only_one_sender_probes_and_a_refused_probe_closes_the_ga
     services: Services,
     clock: FrozenClock,
     notifier: SlackNotifier,
-    fake_slack: FakeSlack,
+    fake_slack: SlackStandIn,
     session: Session,
     ana: Technician,
 ) -> None:
@@ -198,7 +198,7 @@ def test_a_long_run_of_429s_never_wears_a_nudge_out(
     services: Services,
     clock: FrozenClock,
     notifier: SlackNotifier,
-    fake_slack: FakeSlack,
+    fake_slack: SlackStandIn,
     session: Session,
     ana: Technician,
 ) -> None:
@@ -221,7 +221,7 @@ def test_server_errors_and_time_outs_are_retried_later_with_back_off(
     services: Services,
     clock: FrozenClock,
     notifier: SlackNotifier,
-    fake_slack: FakeSlack,
+    fake_slack: SlackStandIn,
     session: Session,
     ana: Technician,
 ) -> None:
@@ -259,7 +259,7 @@ def test_temporary_failures_back_off_longer_each_time_and_stop_at_max_attempts(
     services: Services,
     clock: FrozenClock,
     notifier: SlackNotifier,
-    fake_slack: FakeSlack,
+    fake_slack: SlackStandIn,
     session: Session,
     ana: Technician,
 ) -> None:
@@ -293,7 +293,7 @@ def test_permanent_errors_mark_the_nudge_dead_with_the_reason(
     services: Services,
     clock: FrozenClock,
     notifier: SlackNotifier,
-    fake_slack: FakeSlack,
+    fake_slack: SlackStandIn,
     session: Session,
     ana: Technician,
 ) -> None:
@@ -315,7 +315,7 @@ def test_a_lease_held_by_a_dead_sender_is_taken_over_once_it_runs_out(
     services: Services,
     clock: FrozenClock,
     notifier: SlackNotifier,
-    fake_slack: FakeSlack,
+    fake_slack: SlackStandIn,
     session: Session,
     ana: Technician,
 ) -> None:
@@ -362,7 +362,7 @@ def test_a_nudge_out_of_hours_waits_for_the_next_working_hour_without_using_an_a
     services: Services,
     clock: FrozenClock,
     notifier: SlackNotifier,
-    fake_slack: FakeSlack,
+    fake_slack: SlackStandIn,
     session: Session,
     ana: Technician,
 ) -> None:

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.orm import Session
 
 from bot.services import Services
+from handlers.slack.standin import SlackStandIn
 from jobs.status import MAX_DEAD_LISTED, outbox_status
 from storage.models import Nudge, NudgeStatus, Technician, Workspace
-from tests.fakes.slack_api import FakeSlack
 from tests.harness import FrozenClock, SlackClient
 from tests.reminders import Jobs, chicago, introduce, outbox
 
@@ -95,7 +95,7 @@ def test_the_dead_list_shows_the_latest_few(services: Services) -> None:
 def test_a_reminder_slack_refuses_shows_as_dead_with_slacks_reason(
     slack: SlackClient,
     services: Services,
-    fake_slack: FakeSlack,
+    fake_slack: SlackStandIn,
     session: Session,
     clock: FrozenClock,
 ) -> None:

@@ -18,6 +18,7 @@ from bot.replies import Attachment, Reply
 from bot.services import Services
 from bot.settings import Settings
 from handlers.slack.notifier import SlackNotifier
+from handlers.slack.standin import SlackStandIn
 from handlers.teams.cards import MAX_MESSAGE_BYTES, message_size
 from handlers.teams.notifier import TeamsNotifier
 from jobs.digest import plan_digests
@@ -36,7 +37,6 @@ from storage.models import (
     Workspace,
 )
 from tests.fakes.microsoft import FakeMicrosoft, RecordedCall
-from tests.fakes.slack_api import FakeSlack
 from tests.handlers.teams.cards_support import assert_valid_card, of_type
 from tests.harness import BOT_TOKEN, SIGNING_SECRET, FrozenClock
 from tests.jobs.test_teams_delivery import NEXT_DIGEST, at_time, opened, tell
@@ -463,7 +463,7 @@ def test_a_teams_workspace_plans_a_weekly_digest_only_once_a_channel_is_chosen(
 def test_slack_and_teams_workspaces_each_get_their_digest_through_their_own_notifier(
     teams: TeamsClient,
     microsoft: FakeMicrosoft,
-    fake_slack: FakeSlack,
+    fake_slack: SlackStandIn,
     teams_services: Services,
     database_url: str,
     session: Session,

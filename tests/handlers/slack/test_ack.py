@@ -7,9 +7,9 @@ import time
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from handlers.slack.standin import SlackStandIn
 from storage.models import Visit
 from storage.repositories import count_rows
-from tests.fakes.slack_api import FakeSlack
 from tests.handlers.slack.support import locked, wait_for_profile
 from tests.harness import BotServer, SlackClient, text_of
 
@@ -18,7 +18,7 @@ SLOW_SLACK_S = 5
 
 
 def test_a_first_visit_is_answered_before_slack_returns_the_profile(
-    slack: SlackClient, fake_slack: FakeSlack, session: Session
+    slack: SlackClient, fake_slack: SlackStandIn, session: Session
 ) -> None:
     fake_slack.delay("users.info", SLOW_SLACK_S)
 
@@ -39,7 +39,7 @@ def test_a_first_visit_is_answered_before_slack_returns_the_profile(
 
 
 def test_a_visit_behind_a_long_database_lock_is_acked_at_once_and_answered_later(
-    patient_bot: BotServer, fake_slack: FakeSlack, session: Session, database_url: str, engine: Engine
+    patient_bot: BotServer, fake_slack: SlackStandIn, session: Session, database_url: str, engine: Engine
 ) -> None:
     slack = SlackClient(patient_bot.url, fake_slack)
     try:

@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 
 from bot import clients, digest, home, nudges, promises, visits
 from bot.settings import Settings
+from handlers.slack.standin import SlackStandIn
 from storage.models import Appointment, Client, Nudge, ProcessedRequest, Promise, Technician, Touch, Visit
-from tests.fakes.slack_api import FakeSlack
 from tests.handlers.slack.support import wait_for_profile
 from tests.harness import FrozenClock, SlackClient, payload, text_of
 from tests.reminders import chicago, introduce
@@ -101,7 +101,7 @@ def snapshot(session: Session) -> dict[str, list[tuple[Any, ...]]]:
 class Forger:
     """Sends block_actions with any action id, value, user and workspace, signed as Slack would."""
 
-    def __init__(self, slack: SlackClient, fake: FakeSlack) -> None:
+    def __init__(self, slack: SlackClient, fake: SlackStandIn) -> None:
         self.slack, self.fake = slack, fake
         self.count = 0
 
@@ -129,7 +129,7 @@ class Forger:
 
 
 @pytest.fixture
-def forger(slack: SlackClient, fake_slack: FakeSlack) -> Forger:
+def forger(slack: SlackClient, fake_slack: SlackStandIn) -> Forger:
     return Forger(slack, fake_slack)
 
 
@@ -265,7 +265,7 @@ def test_someone_elses_did_you_mean_value_is_refused_and_keeps_their_answer(
 
 
 def test_an_empty_actions_list_gets_a_200_and_changes_nothing(
-    forger: Forger, session: Session, fake_slack: FakeSlack
+    forger: Forger, session: Session, fake_slack: SlackStandIn
 ) -> None:
     before = snapshot(session)
     for actions in ([], None, "x", [None], ["x"], [{"action_id": 5, "value": {"a": 1}}]):
@@ -328,7 +328,7 @@ def test_a_malformed_form_submission_gets_a_200_and_changes_nothing(
 
 
 def test_forms_submitted_by_bo_change_only_bos_data(
-    slack: SlackClient, session: Session, fake_slack: FakeSlack
+    slack: SlackClient, session: Session, fake_slack: SlackStandIn
 ) -> None:
     before = snapshot(session)
 
@@ -373,7 +373,7 @@ def test_forms_submitted_by_bo_change_only_bos_data(
 
 
 def test_the_settings_button_opens_only_the_pressers_own_settings(
-    forger: Forger, slack: SlackClient, fake_slack: FakeSlack, session: Session
+    forger: Forger, slack: SlackClient, fake_slack: SlackStandIn, session: Session
 ) -> None:
     slack.command("hours 6-14", user="U111")
     before = snapshot(session)
@@ -400,7 +400,7 @@ def test_only_managers_get_the_digest_on_demand(slack: SlackClient, session: Ses
     assert len(snapshot(session)["nudges"]) == len(before["nudges"]) + 1
 
 
-def published_for(slack: SlackClient, fake_slack: FakeSlack, user: str) -> dict[str, Any]:
+def published_for(slack: SlackClient, fake_slack: SlackStandIn, user: str) -> dict[str, Any]:
     """Open App Home as `user` and return the first view published for them."""
     event = payload("app_home_opened")
     event["event"]["user"] = user
@@ -415,7 +415,9 @@ def published_for(slack: SlackClient, fake_slack: FakeSlack, user: str) -> dict[
     raise AssertionError(f"no App Home published for {user}")
 
 
-def test_only_managers_see_the_team_overview_on_app_home(slack: SlackClient, fake_slack: FakeSlack) -> None:
+def test_only_managers_see_the_team_overview_on_app_home(
+    slack: SlackClient, fake_slack: SlackStandIn
+) -> None:
     bo = text_of(published_for(slack, fake_slack, "U222"))
     manager = text_of(published_for(slack, fake_slack, "U333"))
 
@@ -424,7 +426,7 @@ def test_only_managers_see_the_team_overview_on_app_home(slack: SlackClient, fak
     assert "Team overview" in manager
 
 
-def test_the_digest_button_is_only_on_a_managers_home(slack: SlackClient, fake_slack: FakeSlack) -> None:
+def test_the_digest_button_is_only_on_a_managers_home(slack: SlackClient, fake_slack: SlackStandIn) -> None:
     def action_ids(view: dict[str, Any]) -> list[str]:
         return [
             element["action_id"].split("#")[0]

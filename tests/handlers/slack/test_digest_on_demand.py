@@ -10,9 +10,9 @@ from bot import digest
 from bot.services import Services
 from bot.settings import Settings
 from bot.wiring import build_notifier
+from handlers.slack.standin import SlackStandIn
 from jobs.scheduler import run_once
 from storage.models import Nudge, NudgeStatus
-from tests.fakes.slack_api import FakeSlack
 from tests.harness import FrozenClock, SlackClient, text_of
 
 ON_ITS_WAY = (
@@ -28,7 +28,7 @@ def settings(settings: Settings) -> Settings:
 
 
 def test_a_manager_asks_and_gets_the_digest_in_their_dm_after_the_next_send(
-    slack: SlackClient, services: Services, fake_slack: FakeSlack, session: Session, clock: FrozenClock
+    slack: SlackClient, services: Services, fake_slack: SlackStandIn, session: Session, clock: FrozenClock
 ) -> None:
     slack.command("Acme Dental 1h30 replaced fuser", user="U222")
     clock.advance(minutes=5)
@@ -64,7 +64,7 @@ def test_a_manager_asks_and_gets_the_digest_in_their_dm_after_the_next_send(
 
 
 def test_someone_who_is_not_a_manager_is_kindly_refused_and_nothing_is_stored(
-    slack: SlackClient, services: Services, fake_slack: FakeSlack, session: Session, clock: FrozenClock
+    slack: SlackClient, services: Services, fake_slack: SlackStandIn, session: Session, clock: FrozenClock
 ) -> None:
     answer = slack.command("digest", user="U222").json()
 
@@ -80,7 +80,7 @@ def test_someone_who_is_not_a_manager_is_kindly_refused_and_nothing_is_stored(
 
 
 def test_the_send_me_the_digest_button_queues_it_like_the_command(
-    slack: SlackClient, fake_slack: FakeSlack, session: Session
+    slack: SlackClient, fake_slack: SlackStandIn, session: Session
 ) -> None:
     button = {"action_id": f"{digest.REQUEST}#0", "value": "", "text": {"text": "Send me the digest"}}
 

@@ -8,9 +8,9 @@ from contextlib import contextmanager
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
+from handlers.slack.standin import SlackStandIn
 from storage.models import Promise, Visit
 from storage.repositories import count_rows
-from tests.fakes.slack_api import FakeSlack
 from tests.handlers.slack.support import locked
 from tests.harness import BotServer, SlackClient, button, text_of
 
@@ -59,7 +59,7 @@ def test_a_command_that_fails_is_answered_with_an_apology(
 
 
 def test_a_button_that_fails_is_acked_and_answered_with_an_apology(
-    slack: SlackClient, fake_slack: FakeSlack, engine: Engine, session: Session
+    slack: SlackClient, fake_slack: SlackStandIn, engine: Engine, session: Session
 ) -> None:
     message = slack.command("Acme Dental 1h30 replaced fuser").json()
 
@@ -74,7 +74,7 @@ def test_a_button_that_fails_is_acked_and_answered_with_an_apology(
 
 
 def test_a_form_that_fails_stays_open_with_an_apology_on_it(
-    slack: SlackClient, fake_slack: FakeSlack, engine: Engine, session: Session
+    slack: SlackClient, fake_slack: SlackStandIn, engine: Engine, session: Session
 ) -> None:
     with writes_fail(engine, "promises"):
         response = slack.submit(
@@ -88,7 +88,7 @@ def test_a_form_that_fails_stays_open_with_an_apology_on_it(
 
 
 def test_a_slow_form_that_then_fails_is_followed_by_an_apology_by_direct_message(
-    patient_bot: BotServer, fake_slack: FakeSlack, engine: Engine, session: Session, database_url: str
+    patient_bot: BotServer, fake_slack: SlackStandIn, engine: Engine, session: Session, database_url: str
 ) -> None:
     slack = SlackClient(patient_bot.url, fake_slack)
     try:

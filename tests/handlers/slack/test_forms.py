@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from handlers.slack.standin import SlackStandIn
 from storage.models import Client, ProcessedRequest, Promise, Visit, Workspace
 from storage.repositories import count_rows
-from tests.fakes.slack_api import FakeSlack
 from tests.harness import SlackClient, text_of
 
 GOOD_VISIT = {
@@ -35,7 +35,7 @@ def test_a_command_without_text_opens_its_form(
     callback_id: str,
     fields: list[str],
     slack: SlackClient,
-    fake_slack: FakeSlack,
+    fake_slack: SlackStandIn,
     session: Session,
 ) -> None:
     response = slack.command("", command=command, trigger_id="trigger-form")
@@ -86,7 +86,7 @@ def test_bad_values_come_back_as_errors_on_their_fields_and_nothing_is_stored(
     values: dict[str, str],
     errors: dict[str, str],
     slack: SlackClient,
-    fake_slack: FakeSlack,
+    fake_slack: SlackStandIn,
     session: Session,
 ) -> None:
     response = slack.submit(callback_id, values)
@@ -137,7 +137,7 @@ def test_ticking_new_client_creates_the_near_miss_as_a_new_client(
 
 
 def test_a_good_visit_form_is_stored_and_confirmed_by_direct_message(
-    slack: SlackClient, fake_slack: FakeSlack, session: Session
+    slack: SlackClient, fake_slack: SlackStandIn, session: Session
 ) -> None:
     response = slack.submit("visit.log", GOOD_VISIT, view_id="VGOOD")
 
@@ -157,7 +157,7 @@ def test_a_good_visit_form_is_stored_and_confirmed_by_direct_message(
 
 
 def test_a_good_promise_form_is_stored_and_confirmed_by_direct_message(
-    slack: SlackClient, fake_slack: FakeSlack, session: Session
+    slack: SlackClient, fake_slack: SlackStandIn, session: Session
 ) -> None:
     response = slack.submit("promise.add", GOOD_PROMISE, view_id="VPROMISE")
 
@@ -172,7 +172,7 @@ def test_a_good_promise_form_is_stored_and_confirmed_by_direct_message(
 
 
 def test_the_same_form_submitted_twice_is_stored_once(
-    slack: SlackClient, fake_slack: FakeSlack, session: Session
+    slack: SlackClient, fake_slack: SlackStandIn, session: Session
 ) -> None:
     first = slack.submit("visit.log", GOOD_VISIT, view_id="VTWICE")
     second = slack.submit("visit.log", GOOD_VISIT, view_id="VTWICE")

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 
 from bot.settings import Settings
 from handlers.slack.listeners import HOME_SETTLE_S
+from handlers.slack.standin import SlackStandIn
 from storage.models import Promise, Touch, TouchKind, Visit
-from tests.fakes.slack_api import FakeSlack
 from tests.harness import FrozenClock, SlackClient, button, buttons, payload, text_of
 from tests.reminders import chicago, introduce
 
@@ -29,13 +29,13 @@ def settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"manager_ids": "U222"})
 
 
-def homes(fake: FakeSlack, user: str = "U111") -> list[dict[str, Any]]:
+def homes(fake: SlackStandIn, user: str = "U111") -> list[dict[str, Any]]:
     """Every App Home view published for `user`, oldest first."""
     return [call.params["view"] for call in fake.calls("views.publish") if call.params["user_id"] == user]
 
 
 def wait_for_home(
-    fake: FakeSlack,
+    fake: SlackStandIn,
     until: Callable[[str], bool],
     *,
     user: str = "U111",
@@ -61,7 +61,11 @@ def wait_for_home(
 
 
 def open_home(
-    slack: SlackClient, fake: FakeSlack, until: Callable[[str], bool] = lambda _: True, *, user: str = "U111"
+    slack: SlackClient,
+    fake: SlackStandIn,
+    until: Callable[[str], bool] = lambda _: True,
+    *,
+    user: str = "U111",
 ) -> dict[str, Any]:
     """Open App Home as `user`, and return the view published for it."""
     before = len(homes(fake, user))
@@ -82,7 +86,7 @@ def labels(view: dict[str, Any]) -> list[str]:
 
 
 @pytest.fixture
-def seeded(slack: SlackClient, session: Session, clock: FrozenClock, fake_slack: FakeSlack) -> None:
+def seeded(slack: SlackClient, session: Session, clock: FrozenClock, fake_slack: SlackStandIn) -> None:
     """Ana's week up to Thursday 26 November, 9:00 in Chicago, and Bo's bakery visit."""
     introduce(slack, session)
     introduce(slack, session, user="U222")
@@ -144,7 +148,7 @@ MY_ITEMS = [
 
 @pytest.mark.usefixtures("seeded")
 def test_the_home_shows_my_open_items_with_the_reminders_buttons_and_my_settings(
-    slack: SlackClient, fake_slack: FakeSlack
+    slack: SlackClient, fake_slack: SlackStandIn
 ) -> None:
     view = open_home(slack, fake_slack)
 
@@ -179,7 +183,7 @@ def test_the_home_shows_my_open_items_with_the_reminders_buttons_and_my_settings
 
 @pytest.mark.usefixtures("seeded")
 def test_a_technicians_home_shows_nobody_elses_names_items_or_the_team(
-    slack: SlackClient, fake_slack: FakeSlack
+    slack: SlackClient, fake_slack: SlackStandIn
 ) -> None:
     open_home(slack, fake_slack)
 
@@ -193,7 +197,7 @@ def test_a_technicians_home_shows_nobody_elses_names_items_or_the_team(
 
 @pytest.mark.usefixtures("seeded")
 def test_a_managers_home_adds_the_team_overview_as_text_with_the_digest_button(
-    slack: SlackClient, fake_slack: FakeSlack
+    slack: SlackClient, fake_slack: SlackStandIn
 ) -> None:
     view = open_home(slack, fake_slack, user="U222")
 
@@ -226,7 +230,7 @@ def test_a_managers_home_adds_the_team_overview_as_text_with_the_digest_button(
 
 
 def test_a_home_with_nothing_open_says_so_and_still_shows_the_settings(
-    slack: SlackClient, fake_slack: FakeSlack
+    slack: SlackClient, fake_slack: SlackStandIn
 ) -> None:
     view = open_home(slack, fake_slack)
 
@@ -240,7 +244,7 @@ def test_a_home_with_nothing_open_says_so_and_still_shows_the_settings(
 
 @pytest.mark.usefixtures("seeded")
 def test_log_a_call_on_the_home_logs_the_touch_and_republishes_the_home_with_the_answer_on_top(
-    slack: SlackClient, fake_slack: FakeSlack, session: Session, clock: FrozenClock
+    slack: SlackClient, fake_slack: SlackStandIn, session: Session, clock: FrozenClock
 ) -> None:
     view = open_home(slack, fake_slack)
     published = len(homes(fake_slack))
@@ -263,7 +267,7 @@ def test_log_a_call_on_the_home_logs_the_touch_and_republishes_the_home_with_the
 
 @pytest.mark.usefixtures("seeded")
 def test_mark_sent_and_kept_on_the_home_close_the_items_and_republish_it(
-    slack: SlackClient, fake_slack: FakeSlack, session: Session
+    slack: SlackClient, fake_slack: SlackStandIn, session: Session
 ) -> None:
     view = open_home(slack, fake_slack)
 
@@ -280,7 +284,7 @@ def test_mark_sent_and_kept_on_the_home_close_the_items_and_republish_it(
 
 @pytest.mark.usefixtures("seeded")
 def test_another_technicians_button_value_replayed_on_my_home_changes_nothing(
-    slack: SlackClient, fake_slack: FakeSlack, session: Session
+    slack: SlackClient, fake_slack: SlackStandIn, session: Session
 ) -> None:
     view = open_home(slack, fake_slack)
     published = len(homes(fake_slack, "U222"))
@@ -296,7 +300,7 @@ def test_another_technicians_button_value_replayed_on_my_home_changes_nothing(
 
 
 def test_a_command_republishes_the_home_after_the_ack(
-    slack: SlackClient, fake_slack: FakeSlack, session: Session
+    slack: SlackClient, fake_slack: SlackStandIn, session: Session
 ) -> None:
     introduce(slack, session)
     open_home(slack, fake_slack, lambda text: "Nothing open" in text)
@@ -317,7 +321,7 @@ def test_a_command_republishes_the_home_after_the_ack(
 
 
 def test_a_burst_of_commands_publishes_the_home_far_fewer_times_and_ends_up_current(
-    slack: SlackClient, fake_slack: FakeSlack, session: Session
+    slack: SlackClient, fake_slack: SlackStandIn, session: Session
 ) -> None:
     introduce(slack, session)
     open_home(slack, fake_slack, lambda text: "Nothing open" in text)
@@ -333,7 +337,7 @@ def test_a_burst_of_commands_publishes_the_home_far_fewer_times_and_ends_up_curr
 
 
 def test_someone_who_never_opened_their_home_gets_no_publish_after_a_command(
-    slack: SlackClient, fake_slack: FakeSlack, session: Session
+    slack: SlackClient, fake_slack: SlackStandIn, session: Session
 ) -> None:
     introduce(slack, session)
 

@@ -12,8 +12,8 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from handlers.slack.standin import SlackStandIn
 from storage.models import Technician
-from tests.fakes.slack_api import FakeSlack
 from tests.handlers.slack.test_home import homes, lines, open_home, wait_for_home
 from tests.harness import SlackClient, button, payload
 from tests.reminders import introduce
@@ -65,7 +65,7 @@ def stored_settings(session: Session) -> tuple[Any, ...]:
 
 
 def test_change_settings_opens_the_form_with_the_press_trigger_id_and_my_current_settings(
-    slack: SlackClient, fake_slack: FakeSlack, session: Session
+    slack: SlackClient, fake_slack: SlackStandIn, session: Session
 ) -> None:
     introduce(slack, session)
     view = open_home(slack, fake_slack)
@@ -98,7 +98,7 @@ def test_change_settings_opens_the_form_with_the_press_trigger_id_and_my_current
 
 
 def test_a_bad_settings_form_gets_an_error_with_an_example_on_each_field_and_stores_nothing(
-    slack: SlackClient, fake_slack: FakeSlack, session: Session
+    slack: SlackClient, fake_slack: SlackStandIn, session: Session
 ) -> None:
     introduce(slack, session)
     before = stored_settings(session)
@@ -123,7 +123,7 @@ def test_a_bad_settings_form_gets_an_error_with_an_example_on_each_field_and_sto
 
 
 def test_good_settings_are_stored_and_the_home_shows_them(
-    slack: SlackClient, fake_slack: FakeSlack, session: Session
+    slack: SlackClient, fake_slack: SlackStandIn, session: Session
 ) -> None:
     introduce(slack, session)
     open_home(slack, fake_slack)
@@ -167,7 +167,7 @@ def test_good_settings_are_stored_and_the_home_shows_them(
 
 
 def test_clearing_the_zone_and_the_pause_goes_back_to_the_profile_and_unpauses(
-    slack: SlackClient, fake_slack: FakeSlack, session: Session
+    slack: SlackClient, fake_slack: SlackStandIn, session: Session
 ) -> None:
     introduce(slack, session)
     submit_settings(slack, timezone="Europe/Berlin", pause="2026-12-07", view_id="V1")

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 import pytest
 
 from bot.services import Services
-from tests.fakes.slack_api import FakeSlack
+from handlers.slack.standin import SlackStandIn
 from tests.harness import BOT_TOKEN, SIGNING_SECRET, BotServer, SlackClient, button
 
 TOKEN = re.compile(r"xox[abpre]-[A-Za-z0-9-]+")
@@ -44,7 +44,7 @@ def everything_logged(caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFix
 
 def test_no_token_or_signing_secret_is_logged_and_a_rejected_body_is_not_logged(
     services: Services,
-    fake_slack: FakeSlack,
+    fake_slack: SlackStandIn,
     caplog: pytest.LogCaptureFixture,
     capfd: pytest.CaptureFixture[str],
 ) -> None:

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from handlers.slack.standin import SlackStandIn
 from storage.models import Client, Promise, Technician
 from storage.repositories import count_rows
-from tests.fakes.slack_api import FakeSlack
 from tests.harness import MONDAY_MORNING, FrozenClock, SlackClient, button, text_of
 
 # The end of Friday 27 November 2026 in Chicago: what "by Friday" means for Ana.
@@ -93,7 +93,7 @@ def test_a_new_client_must_be_quoted(slack: SlackClient, session: Session) -> No
 
 
 def test_a_near_miss_client_asks_did_you_mean(
-    slack: SlackClient, session: Session, fake_slack: FakeSlack
+    slack: SlackClient, session: Session, fake_slack: SlackStandIn
 ) -> None:
     slack.command("Acme Dental 1h fixed printer")
 
@@ -126,7 +126,7 @@ def test_kept_late_says_how_late(slack: SlackClient, clock: FrozenClock) -> None
     assert "kept, 2 day(s) late" in text_of(promise(slack, "done 1"))
 
 
-def test_the_kept_button_works_once(slack: SlackClient, session: Session, fake_slack: FakeSlack) -> None:
+def test_the_kept_button_works_once(slack: SlackClient, session: Session, fake_slack: SlackStandIn) -> None:
     slack.command("Acme Dental 1h fixed printer")
     message = promise(slack, "Acme Dental send the quote by Friday")
 

@@ -16,8 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.services import Services
+from handlers.slack.standin import RecordedRequest, SlackStandIn
 from storage.models import Appointment, CallOutcome, Client, Promise, Touch, TouchKind, Visit
-from tests.fakes.slack_api import FakeSlack, RecordedRequest
 from tests.harness import FrozenClock, SlackClient, button
 from tests.reminders import Jobs, chicago, introduce, shown
 
@@ -25,7 +25,7 @@ CONTACT = 'contact "Acme Dental" Jane Roe jane@acme.example +1 555 0100'
 
 
 @pytest.fixture
-def jobs(services: Services, fake_slack: FakeSlack) -> Jobs:
+def jobs(services: Services, fake_slack: SlackStandIn) -> Jobs:
     """The scheduler's jobs, run by hand."""
     return Jobs(services, fake_slack)
 
@@ -40,7 +40,7 @@ def ana_at_work(slack: SlackClient, session: Session, clock: FrozenClock) -> Non
 class Pressing:
     """Presses buttons on a reminder as a given technician at a given instant, and reads the answer."""
 
-    def __init__(self, slack: SlackClient, fake: FakeSlack, clock: FrozenClock) -> None:
+    def __init__(self, slack: SlackClient, fake: SlackStandIn, clock: FrozenClock) -> None:
         self.slack, self.fake, self.clock = slack, fake, clock
         self.count = 0
 
@@ -58,7 +58,7 @@ class Pressing:
 
 
 @pytest.fixture
-def press(slack: SlackClient, fake_slack: FakeSlack, clock: FrozenClock) -> Pressing:
+def press(slack: SlackClient, fake_slack: SlackStandIn, clock: FrozenClock) -> Pressing:
     """Press a button on a reminder DM."""
     return Pressing(slack, fake_slack, clock)
 

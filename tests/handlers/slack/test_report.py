@@ -10,9 +10,9 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from bot.settings import Settings
+from handlers.slack.standin import SlackStandIn
 from storage.models import ProcessedRequest, Technician
 from storage.repositories import count_rows
-from tests.fakes.slack_api import FakeSlack
 from tests.handlers.slack.support import locked
 from tests.harness import BotServer, FrozenClock, SlackClient, text_of
 from tests.reminders import chicago, introduce
@@ -50,7 +50,7 @@ def settings(settings: Settings) -> Settings:
 
 
 @pytest.fixture(autouse=True)
-def acme(slack: SlackClient, fake_slack: FakeSlack, session: Session, clock: FrozenClock) -> None:
+def acme(slack: SlackClient, fake_slack: SlackStandIn, session: Session, clock: FrozenClock) -> None:
     """Ana's November at Acme Dental, seen on Monday 23 November at 9:00 in Chicago."""
     fake_slack.add_user("U333", real_name="Mo Manager", display_name="Mo", tz="America/New_York")
     introduce(slack, session)
@@ -74,7 +74,7 @@ def preformatted(message: dict[str, Any]) -> str:
 
 
 def test_the_report_is_in_the_reply_and_its_file_is_shared_privately_after_the_ack(
-    slack: SlackClient, fake_slack: FakeSlack
+    slack: SlackClient, fake_slack: SlackStandIn
 ) -> None:
     response = slack.command("report Acme Dental")
 
@@ -99,7 +99,7 @@ def test_the_report_is_in_the_reply_and_its_file_is_shared_privately_after_the_a
     assert opened.params["users"] == "U111"
 
 
-def test_a_past_month_is_a_file_of_its_own(slack: SlackClient, fake_slack: FakeSlack) -> None:
+def test_a_past_month_is_a_file_of_its_own(slack: SlackClient, fake_slack: SlackStandIn) -> None:
     message = slack.command("report Acme Dental October").json()
 
     assert "No visits in October 2026." in preformatted(message)
@@ -109,7 +109,7 @@ def test_a_past_month_is_a_file_of_its_own(slack: SlackClient, fake_slack: FakeS
 
 
 def test_someone_who_does_not_look_after_the_client_is_refused_and_gets_no_file(
-    slack: SlackClient, fake_slack: FakeSlack, session: Session
+    slack: SlackClient, fake_slack: SlackStandIn, session: Session
 ) -> None:
     before = count_rows(session, Technician), count_rows(session, ProcessedRequest)
 
@@ -127,7 +127,7 @@ def test_someone_who_does_not_look_after_the_client_is_refused_and_gets_no_file(
 
 
 def test_a_technician_with_a_visit_to_the_client_may_produce_it(
-    slack: SlackClient, fake_slack: FakeSlack
+    slack: SlackClient, fake_slack: SlackStandIn
 ) -> None:
     slack.command("Acme Dental 30m swapped a cable", user="U222")
 
@@ -138,7 +138,7 @@ def test_a_technician_with_a_visit_to_the_client_may_produce_it(
     assert shared.channel == "DU222"
 
 
-def test_a_manager_may_produce_any_clients_report(slack: SlackClient, fake_slack: FakeSlack) -> None:
+def test_a_manager_may_produce_any_clients_report(slack: SlackClient, fake_slack: SlackStandIn) -> None:
     message = slack.command("report Acme Dental November", user="U333").json()
 
     assert "- Mon 2 Nov, Ana (1h30): replaced fuser" in preformatted(message)
@@ -146,7 +146,7 @@ def test_a_manager_may_produce_any_clients_report(slack: SlackClient, fake_slack
     assert shared.channel == "DU333"
 
 
-def test_an_unknown_client_asks_which_was_meant(slack: SlackClient, fake_slack: FakeSlack) -> None:
+def test_an_unknown_client_asks_which_was_meant(slack: SlackClient, fake_slack: SlackStandIn) -> None:
     message = slack.command("report Acme Dentl November").json()
 
     assert (
@@ -166,7 +166,7 @@ def test_a_bad_month_is_refused_with_an_example(slack: SlackClient) -> None:
 
 
 def test_a_long_month_fits_the_reply_and_the_file_holds_all_of_it(
-    slack: SlackClient, fake_slack: FakeSlack, clock: FrozenClock
+    slack: SlackClient, fake_slack: SlackStandIn, clock: FrozenClock
 ) -> None:
     clock.now = chicago(11, 3, 8)
     for number in range(30):
@@ -195,7 +195,7 @@ def test_a_long_month_fits_the_reply_and_the_file_holds_all_of_it(
 
 
 def test_a_file_that_cannot_be_shared_is_logged_and_the_person_told(
-    slack: SlackClient, fake_slack: FakeSlack, caplog: pytest.LogCaptureFixture
+    slack: SlackClient, fake_slack: SlackStandIn, caplog: pytest.LogCaptureFixture
 ) -> None:
     fake_slack.fail("files.completeUploadExternal", error="not_in_channel")
     caplog.set_level(logging.WARNING, logger="handlers.slack.listeners")
@@ -213,7 +213,7 @@ def test_a_file_that_cannot_be_shared_is_logged_and_the_person_told(
 
 
 def test_a_late_answer_shares_its_file_too(
-    patient_bot: BotServer, fake_slack: FakeSlack, database_url: str, engine: Engine
+    patient_bot: BotServer, fake_slack: SlackStandIn, database_url: str, engine: Engine
 ) -> None:
     slack = SlackClient(patient_bot.url, fake_slack)
     try:

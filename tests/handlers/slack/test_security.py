@@ -18,9 +18,9 @@ from slack_sdk.signature import Clock
 from sqlalchemy.orm import Session
 
 from handlers.slack.server import MAX_BODY_BYTES, SignatureGate
+from handlers.slack.standin import RecordedRequest, SlackStandIn
 from storage.models import Client, ProcessedRequest, Technician, Visit, Workspace
 from storage.repositories import count_rows
-from tests.fakes.slack_api import FakeSlack, RecordedRequest
 from tests.harness import SIGNING_SECRET, SlackClient, payload, text_of
 
 VISIT = "Acme Dental 1h30 replaced fuser; todo: order toner"
@@ -127,7 +127,7 @@ FORGERIES: dict[str, Forge] = {
 
 
 @pytest.fixture
-def after_start_up(slack: SlackClient, fake_slack: FakeSlack) -> list[RecordedRequest]:
+def after_start_up(slack: SlackClient, fake_slack: SlackStandIn) -> list[RecordedRequest]:
     """What the fake Slack saw while the bot started (its auth.test), to compare with later."""
     return fake_slack.requests()
 
@@ -147,7 +147,7 @@ def test_a_forged_or_stale_visit_is_refused_and_changes_nothing(
     forge: Forge,
     slack: SlackClient,
     session: Session,
-    fake_slack: FakeSlack,
+    fake_slack: SlackStandIn,
     after_start_up: list[RecordedRequest],
 ) -> None:
     body, sent = forge(slack.command_body(VISIT), time.time())
@@ -185,7 +185,7 @@ def test_a_signed_body_bolt_cannot_parse_is_a_400_not_a_500(
     content_type: str,
     slack: SlackClient,
     session: Session,
-    fake_slack: FakeSlack,
+    fake_slack: SlackStandIn,
     after_start_up: list[RecordedRequest],
 ) -> None:
     stamp = str(int(time.time()))
@@ -248,7 +248,7 @@ def test_the_gate_accepts_slacks_example_within_exactly_five_minutes(
 
 
 def test_a_body_over_one_mebibyte_is_refused_with_413(
-    slack: SlackClient, session: Session, fake_slack: FakeSlack, after_start_up: list[RecordedRequest]
+    slack: SlackClient, session: Session, fake_slack: SlackStandIn, after_start_up: list[RecordedRequest]
 ) -> None:
     body = slack.command_body(VISIT + " " + "x" * MAX_BODY_BYTES)
     stamp = str(int(time.time()))
@@ -351,7 +351,7 @@ def _fuzz_headers(rng: random.Random, body: bytes, now: float) -> Headers:
 
 
 def test_fuzzed_requests_get_only_401_or_413_and_store_nothing(
-    slack: SlackClient, session: Session, fake_slack: FakeSlack, after_start_up: list[RecordedRequest]
+    slack: SlackClient, session: Session, fake_slack: SlackStandIn, after_start_up: list[RecordedRequest]
 ) -> None:
     rng = random.Random(20261123)
     statuses: dict[int, int] = {}

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from handlers.slack.standin import SlackStandIn
 from storage.models import Client, Technician, Visit
-from tests.fakes.slack_api import FakeSlack
 from tests.harness import FrozenClock, SlackClient, button
 from tests.reminders import chicago, introduce, shown
 
@@ -89,7 +89,7 @@ def test_a_bad_cadence_is_refused_with_an_example_and_stores_nothing(
 
 
 def test_a_mistyped_client_asks_did_you_mean_and_the_answer_sets_the_cadence(
-    slack: SlackClient, session: Session, fake_slack: FakeSlack
+    slack: SlackClient, session: Session, fake_slack: SlackStandIn
 ) -> None:
     visit(slack, "Acme Dental 1h replaced the fuser")
     message = slack.command("cadence Acme Dentl 14").json()

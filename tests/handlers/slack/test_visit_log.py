@@ -9,14 +9,14 @@ from urllib.parse import parse_qs, urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from handlers.slack.standin import SlackStandIn
 from storage.models import Client, Touch, TouchKind, Visit
 from storage.repositories import count_rows
-from tests.fakes.slack_api import FakeSlack
 from tests.harness import MONDAY_MORNING, FrozenClock, SlackClient, button, text_of
 
 
 def test_visit_is_stored_and_answered_with_the_drafted_followup(
-    slack: SlackClient, session: Session, fake_slack: FakeSlack
+    slack: SlackClient, session: Session, fake_slack: SlackStandIn
 ) -> None:
     slack.command('contact "Acme Dental" Jane Roe jane@acme.example +1 555 0100')
 
@@ -63,7 +63,7 @@ def test_open_in_email_link_is_a_mailto_with_subject_and_body(slack: SlackClient
 
 
 def test_mark_followup_sent_updates_the_message_and_is_idempotent(
-    slack: SlackClient, session: Session, fake_slack: FakeSlack, clock: FrozenClock
+    slack: SlackClient, session: Session, fake_slack: SlackStandIn, clock: FrozenClock
 ) -> None:
     message = slack.command("Acme Dental 2h migrated mailboxes").json()
     mark = button(message, "Mark follow-up sent")
@@ -83,7 +83,7 @@ def test_mark_followup_sent_updates_the_message_and_is_idempotent(
 
 
 def test_another_technician_cannot_mark_my_followup(
-    slack: SlackClient, session: Session, fake_slack: FakeSlack
+    slack: SlackClient, session: Session, fake_slack: SlackStandIn
 ) -> None:
     message = slack.command("Acme Dental 2h migrated mailboxes").json()
 
@@ -123,7 +123,7 @@ def test_client_names_match_whatever_the_case_and_quotes_allow_any_name(
 
 
 def test_a_near_miss_asks_did_you_mean_and_the_button_logs_it(
-    slack: SlackClient, session: Session, fake_slack: FakeSlack
+    slack: SlackClient, session: Session, fake_slack: SlackStandIn
 ) -> None:
     slack.command("Acme Dental 1h fixed printer")
 
@@ -142,7 +142,7 @@ def test_a_near_miss_asks_did_you_mean_and_the_button_logs_it(
 
 
 def test_did_you_mean_choice_pressed_twice_logs_once(
-    slack: SlackClient, session: Session, fake_slack: FakeSlack
+    slack: SlackClient, session: Session, fake_slack: SlackStandIn
 ) -> None:
     slack.command("Acme Dental 1h fixed printer")
     message = slack.command("Acme Dentl 30m reset router").json()
@@ -157,7 +157,7 @@ def test_did_you_mean_choice_pressed_twice_logs_once(
 
 
 def test_new_client_button_creates_the_client_as_typed(
-    slack: SlackClient, session: Session, fake_slack: FakeSlack
+    slack: SlackClient, session: Session, fake_slack: SlackStandIn
 ) -> None:
     slack.command("Acme Dental 1h fixed printer")
     message = slack.command("Acme Dentalcare 30m new laptops").json()

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from handlers.slack.standin import SlackStandIn
 from storage.models import Appointment, AppointmentStatus, CallOutcome, Client, Technician, Touch, TouchKind
 from storage.repositories import count_rows
-from tests.fakes.slack_api import FakeSlack
 from tests.harness import MONDAY_MORNING, FrozenClock, SlackClient, button, text_of
 
 # 8am on Friday 27 November 2026 in Chicago, Ana's zone once her profile has been fetched.
@@ -19,7 +19,7 @@ FRIDAY_8AM = datetime(2026, 11, 27, 14, 0, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
-def ana_is_known(slack: SlackClient, session: Session, fake_slack: FakeSlack) -> None:
+def ana_is_known(slack: SlackClient, session: Session, fake_slack: SlackStandIn) -> None:
     """Ana's first command makes the bot fetch her profile; wait until her time zone is stored."""
     slack.command("help")
     _wait_for_timezone(session, "America/Chicago")
@@ -52,7 +52,7 @@ def test_plan_confirms_the_window_in_the_technicians_zone_and_stores_it(
 
 
 def test_a_new_technician_is_told_which_zone_was_assumed(
-    slack: SlackClient, session: Session, fake_slack: FakeSlack
+    slack: SlackClient, session: Session, fake_slack: SlackStandIn
 ) -> None:
     fake_slack.delay("users.info", 2)
 
@@ -64,7 +64,7 @@ def test_a_new_technician_is_told_which_zone_was_assumed(
 
 
 def test_a_wide_window_draws_a_nudge_and_the_button_narrows_it(
-    slack: SlackClient, session: Session, fake_slack: FakeSlack
+    slack: SlackClient, session: Session, fake_slack: SlackStandIn
 ) -> None:
     message = slack.command("plan Acme Dental Friday 8-12").json()
 
@@ -155,7 +155,7 @@ def test_cancel_of_an_unknown_client_suggests_the_near_one(slack: SlackClient, s
 
 
 def test_the_call_button_closes_the_task_once(
-    slack: SlackClient, session: Session, fake_slack: FakeSlack, clock: FrozenClock
+    slack: SlackClient, session: Session, fake_slack: SlackStandIn, clock: FrozenClock
 ) -> None:
     _with_contact(slack)
     slack.command("plan Acme Dental Friday 8-9am")
@@ -195,7 +195,7 @@ def test_visit_call_logs_a_touch_and_closes_the_task(
 
 
 def test_another_technicians_call_button_changes_nothing(
-    slack: SlackClient, session: Session, fake_slack: FakeSlack
+    slack: SlackClient, session: Session, fake_slack: SlackStandIn
 ) -> None:
     slack.command("plan Acme Dental Friday 8-9am")
     message = slack.command("cancel Acme Dental").json()

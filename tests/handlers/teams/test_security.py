@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from bot.services import Services
 from bot.settings import Settings
 from handlers.front import build_front
+from handlers.slack.standin import SlackStandIn
 from handlers.teams.notifier import TeamsNotifier
 from handlers.teams.server import MAX_BODY_BYTES
 from jobs.scheduler import run_once
@@ -41,7 +42,6 @@ from storage.models import (
 )
 from storage.repositories import count_rows
 from tests.fakes.microsoft import FakeMicrosoft, RecordedCall
-from tests.fakes.slack_api import FakeSlack
 from tests.harness import BOT_TOKEN, SIGNING_SECRET, BotServer, FrozenClock
 from tests.teams_client import (
     ANA_CHAT,
@@ -823,7 +823,7 @@ def test_healthz_names_teams_when_only_teams_is_on(teams: TeamsClient) -> None:
 
 
 def test_healthz_names_both_platforms_when_both_are_on(
-    database_url: str, microsoft: FakeMicrosoft, fake_slack: FakeSlack, engine: Engine, clock: FrozenClock
+    database_url: str, microsoft: FakeMicrosoft, fake_slack: SlackStandIn, engine: Engine, clock: FrozenClock
 ) -> None:
     settings = teams_settings_for(
         database_url,

@@ -1,4 +1,4 @@
-"""What every fake service shares: a threading HTTP server on a loopback port, started and stopped cleanly."""
+"""What every loopback service shares: a threading HTTP server on a free port, started and stopped cleanly."""
 
 from __future__ import annotations
 

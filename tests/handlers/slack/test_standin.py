@@ -20,7 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook import WebhookClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from .slack_api import FakeSlack
+from handlers.slack.standin import SlackStandIn
 
 TOKEN = "xoxb-test-token"
 BLOCKS = [{"type": "section", "text": {"type": "mrkdwn", "text": "*Acme Dental* visit logged"}}]
@@ -36,19 +36,19 @@ AUTH_TEST = {
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeSlack]:
+def fake() -> Iterator[SlackStandIn]:
     """A started fake, stopped after the test."""
-    with FakeSlack() as slack:
+    with SlackStandIn() as slack:
         yield slack
 
 
 @pytest.fixture
-def client(fake: FakeSlack) -> WebClient:
+def client(fake: SlackStandIn) -> WebClient:
     """A real synchronous client pointed at the fake."""
     return WebClient(token=TOKEN, base_url=fake.base_url)
 
 
-def run_async(fake: FakeSlack, method: str, token: str = TOKEN, **kwargs: Any) -> dict[str, Any]:
+def run_async(fake: SlackStandIn, method: str, token: str = TOKEN, **kwargs: Any) -> dict[str, Any]:
     """Call `method` with a fresh AsyncWebClient and return the response data."""
 
     async def call() -> dict[str, Any]:
@@ -60,13 +60,13 @@ def run_async(fake: FakeSlack, method: str, token: str = TOKEN, **kwargs: Any) -
     return asyncio.run(call())
 
 
-def test_base_url_and_response_url_use_the_bound_loopback_port(fake: FakeSlack) -> None:
+def test_base_url_and_response_url_use_the_bound_loopback_port(fake: SlackStandIn) -> None:
     assert fake.base_url == f"http://127.0.0.1:{fake.port}/api/"
     assert fake.response_url("visit-1") == f"http://127.0.0.1:{fake.port}/respond/visit-1"
     assert fake.port > 0
 
 
-def test_auth_test_sync(fake: FakeSlack, client: WebClient) -> None:
+def test_auth_test_sync(fake: SlackStandIn, client: WebClient) -> None:
     response = client.auth_test()
 
     assert response.status_code == 200
@@ -80,7 +80,7 @@ def test_auth_test_sync(fake: FakeSlack, client: WebClient) -> None:
     assert call.fault is None
 
 
-def test_auth_test_async(fake: FakeSlack) -> None:
+def test_auth_test_async(fake: SlackStandIn) -> None:
     async def call() -> tuple[int, Any]:
         client = AsyncWebClient(token=TOKEN, base_url=fake.base_url)
         response = await client.auth_test()
@@ -94,7 +94,7 @@ def test_auth_test_async(fake: FakeSlack) -> None:
     assert fake.calls()[0].token == TOKEN
 
 
-def test_users_info_returns_the_added_user(fake: FakeSlack, client: WebClient) -> None:
+def test_users_info_returns_the_added_user(fake: SlackStandIn, client: WebClient) -> None:
     fake.add_user("U111", real_name="Ana Tech", display_name="ana", tz="America/Chicago")
     chicago_now = datetime.now(ZoneInfo("America/Chicago"))
     offset = chicago_now.utcoffset()
@@ -121,7 +121,7 @@ def test_users_info_returns_the_added_user(fake: FakeSlack, client: WebClient) -
     assert fake.calls("users.info")[0].params == {"user": "U111"}
 
 
-def test_users_info_async_uses_get_with_query_params(fake: FakeSlack) -> None:
+def test_users_info_async_uses_get_with_query_params(fake: SlackStandIn) -> None:
     fake.add_user("U111", real_name="Ana Tech", display_name="ana", tz="America/Chicago")
 
     async def call() -> Any:
@@ -137,7 +137,7 @@ def test_users_info_async_uses_get_with_query_params(fake: FakeSlack) -> None:
     assert call_record.params == {"user": "U111"}
 
 
-def test_users_info_unknown_user_is_user_not_found(fake: FakeSlack, client: WebClient) -> None:
+def test_users_info_unknown_user_is_user_not_found(fake: SlackStandIn, client: WebClient) -> None:
     with pytest.raises(SlackApiError) as excinfo:
         client.users_info(user="U404")
 
@@ -147,7 +147,7 @@ def test_users_info_unknown_user_is_user_not_found(fake: FakeSlack, client: WebC
 
 
 def test_post_message_records_decoded_blocks_and_answers_increasing_ts(
-    fake: FakeSlack, client: WebClient
+    fake: SlackStandIn, client: WebClient
 ) -> None:
     first = client.chat_postMessage(channel="C111", text="Visit logged", blocks=BLOCKS)
     second = client.chat_postMessage(channel="U111", text="Reminder")
@@ -174,7 +174,7 @@ def test_post_message_records_decoded_blocks_and_answers_increasing_ts(
     assert calls[0].received_at <= calls[1].received_at
 
 
-def test_form_encoded_json_fields_are_decoded(fake: FakeSlack, client: WebClient) -> None:
+def test_form_encoded_json_fields_are_decoded(fake: SlackStandIn, client: WebClient) -> None:
     client.api_call(
         "chat.postMessage", params={"channel": "C111", "text": "hi", "blocks": json.dumps(BLOCKS)}
     )
@@ -184,7 +184,7 @@ def test_form_encoded_json_fields_are_decoded(fake: FakeSlack, client: WebClient
     assert call.params == {"channel": "C111", "text": "hi", "blocks": BLOCKS}
 
 
-def test_token_form_field_is_accepted(fake: FakeSlack) -> None:
+def test_token_form_field_is_accepted(fake: SlackStandIn) -> None:
     # slack_sdk always moves the token into the Authorization header, so post the form by hand.
     body = urllib.parse.urlencode({"token": TOKEN, "channel": "C111"}).encode()
     request = urllib.request.Request(fake.base_url + "conversations.info", data=body, method="POST")
@@ -200,7 +200,7 @@ def test_token_form_field_is_accepted(fake: FakeSlack) -> None:
     assert call.params == {"token": TOKEN, "channel": "C111"}
 
 
-def test_post_message_async_records_blocks(fake: FakeSlack) -> None:
+def test_post_message_async_records_blocks(fake: SlackStandIn) -> None:
     data = run_async(fake, "chat.postMessage", channel="C111", text="Visit logged", blocks=BLOCKS)
 
     assert data["ok"] is True
@@ -208,7 +208,7 @@ def test_post_message_async_records_blocks(fake: FakeSlack) -> None:
     assert fake.calls("chat.postMessage")[0].params["blocks"] == BLOCKS
 
 
-def test_views_open_answers_the_submitted_view_with_an_id(fake: FakeSlack, client: WebClient) -> None:
+def test_views_open_answers_the_submitted_view_with_an_id(fake: SlackStandIn, client: WebClient) -> None:
     view = {"type": "modal", "callback_id": "log_visit", "title": {"type": "plain_text", "text": "Log"}}
 
     response = client.views_open(trigger_id="123.456.abc", view=view)
@@ -225,7 +225,7 @@ def test_views_open_answers_the_submitted_view_with_an_id(fake: FakeSlack, clien
     assert fake.calls("views.open")[0].params == {"trigger_id": "123.456.abc", "view": view}
 
 
-def test_conversations_open_and_unknown_methods(fake: FakeSlack, client: WebClient) -> None:
+def test_conversations_open_and_unknown_methods(fake: SlackStandIn, client: WebClient) -> None:
     assert client.conversations_open(users="U111").data == {"ok": True, "channel": {"id": "DU111"}}
     assert client.api_call("reactions.add", json={"channel": "C111", "name": "ok"}).data == {"ok": True}
     assert client.chat_postEphemeral(channel="C111", user="U111", text="only you").data == {
@@ -234,7 +234,7 @@ def test_conversations_open_and_unknown_methods(fake: FakeSlack, client: WebClie
     }
 
 
-def test_invalid_token_is_invalid_auth_sync(fake: FakeSlack) -> None:
+def test_invalid_token_is_invalid_auth_sync(fake: SlackStandIn) -> None:
     client = WebClient(token="xoxb-wrong", base_url=fake.base_url)
 
     with pytest.raises(SlackApiError) as excinfo:
@@ -247,7 +247,7 @@ def test_invalid_token_is_invalid_auth_sync(fake: FakeSlack) -> None:
     assert call.fault == "invalid_auth"
 
 
-def test_missing_token_is_invalid_auth_async(fake: FakeSlack) -> None:
+def test_missing_token_is_invalid_auth_async(fake: SlackStandIn) -> None:
     async def call() -> SlackApiError:
         client = AsyncWebClient(base_url=fake.base_url)
         with pytest.raises(SlackApiError) as excinfo:
@@ -261,13 +261,13 @@ def test_missing_token_is_invalid_auth_async(fake: FakeSlack) -> None:
     assert fake.calls("auth.test")[0].fault == "invalid_auth"
 
 
-def test_valid_tokens_can_be_changed(fake: FakeSlack) -> None:
+def test_valid_tokens_can_be_changed(fake: SlackStandIn) -> None:
     fake.valid_tokens.add("xoxb-other")
 
     assert WebClient(token="xoxb-other", base_url=fake.base_url).auth_test()["ok"] is True
 
 
-def test_rate_limit_fault_sync_then_recovers(fake: FakeSlack, client: WebClient) -> None:
+def test_rate_limit_fault_sync_then_recovers(fake: SlackStandIn, client: WebClient) -> None:
     fake.fail("chat.postMessage", status=429, retry_after=7)
 
     with pytest.raises(SlackApiError) as excinfo:
@@ -282,7 +282,7 @@ def test_rate_limit_fault_sync_then_recovers(fake: FakeSlack, client: WebClient)
     assert [c.fault for c in fake.calls("chat.postMessage")] == ["ratelimited", None]
 
 
-def test_rate_limit_fault_async(fake: FakeSlack) -> None:
+def test_rate_limit_fault_async(fake: SlackStandIn) -> None:
     fake.fail("chat.postMessage", status=429, retry_after=3)
 
     async def call() -> SlackApiError:
@@ -298,7 +298,7 @@ def test_rate_limit_fault_async(fake: FakeSlack) -> None:
     assert error.response["error"] == "ratelimited"
 
 
-def test_server_error_fault(fake: FakeSlack, client: WebClient) -> None:
+def test_server_error_fault(fake: SlackStandIn, client: WebClient) -> None:
     fake.fail("chat.update", status=503, times=2)
 
     for _ in range(2):
@@ -312,7 +312,7 @@ def test_server_error_fault(fake: FakeSlack, client: WebClient) -> None:
     assert fake.calls("chat.update")[0].body != b""
 
 
-def test_error_fault_forever_until_cleared(fake: FakeSlack, client: WebClient) -> None:
+def test_error_fault_forever_until_cleared(fake: SlackStandIn, client: WebClient) -> None:
     fake.fail("chat.postMessage", error="channel_not_found", times=None)
 
     for _ in range(3):
@@ -326,12 +326,12 @@ def test_error_fault_forever_until_cleared(fake: FakeSlack, client: WebClient) -
     assert [c.fault for c in fake.calls()] == ["channel_not_found"] * 3 + [None]
 
 
-def test_status_200_fault_needs_an_error_code(fake: FakeSlack) -> None:
+def test_status_200_fault_needs_an_error_code(fake: SlackStandIn) -> None:
     with pytest.raises(ValueError, match="needs an error code"):
         fake.fail("chat.postMessage")
 
 
-def test_delay_slows_only_that_method(fake: FakeSlack, client: WebClient) -> None:
+def test_delay_slows_only_that_method(fake: SlackStandIn, client: WebClient) -> None:
     fake.delay("chat.postMessage", 0.3)
 
     started = time.monotonic()
@@ -345,7 +345,7 @@ def test_delay_slows_only_that_method(fake: FakeSlack, client: WebClient) -> Non
     assert fast < 0.3
 
 
-def test_response_url_posts_are_recorded(fake: FakeSlack) -> None:
+def test_response_url_posts_are_recorded(fake: SlackStandIn) -> None:
     webhook = WebhookClient(fake.response_url("visit-1"))
 
     response = webhook.send(text="Logged your visit", response_type="ephemeral")
@@ -361,7 +361,7 @@ def test_response_url_posts_are_recorded(fake: FakeSlack) -> None:
     assert fake.responses("other") == []
 
 
-def test_response_url_posts_async(fake: FakeSlack) -> None:
+def test_response_url_posts_async(fake: SlackStandIn) -> None:
     async def post() -> int:
         webhook = AsyncWebhookClient(fake.response_url("visit-2"))
         return (await webhook.send(text="done", replace_original=True)).status_code
@@ -370,7 +370,7 @@ def test_response_url_posts_async(fake: FakeSlack) -> None:
     assert fake.responses("visit-2")[0].params == {"text": "done", "replace_original": True}
 
 
-def test_wait_for_sees_calls_made_later_from_another_thread(fake: FakeSlack, client: WebClient) -> None:
+def test_wait_for_sees_calls_made_later_from_another_thread(fake: SlackStandIn, client: WebClient) -> None:
     def later() -> None:
         time.sleep(0.1)
         client.chat_postMessage(channel="C111", text="after ack")
@@ -385,7 +385,7 @@ def test_wait_for_sees_calls_made_later_from_another_thread(fake: FakeSlack, cli
     assert call.params["text"] == "after ack"
 
 
-def test_wait_for_timeout_lists_what_was_received(fake: FakeSlack, client: WebClient) -> None:
+def test_wait_for_timeout_lists_what_was_received(fake: SlackStandIn, client: WebClient) -> None:
     client.auth_test()
     fake.fail("chat.postMessage", error="channel_not_found")
     with pytest.raises(SlackApiError):
@@ -401,7 +401,7 @@ def test_wait_for_timeout_lists_what_was_received(fake: FakeSlack, client: WebCl
     )
 
 
-def test_wait_for_responses_timeout_message(fake: FakeSlack) -> None:
+def test_wait_for_responses_timeout_message(fake: SlackStandIn) -> None:
     with pytest.raises(AssertionError) as excinfo:
         fake.wait_for_responses("visit-9", timeout=0.02)
 
@@ -410,7 +410,7 @@ def test_wait_for_responses_timeout_message(fake: FakeSlack) -> None:
     )
 
 
-def test_clear_forgets_requests(fake: FakeSlack, client: WebClient) -> None:
+def test_clear_forgets_requests(fake: SlackStandIn, client: WebClient) -> None:
     client.auth_test()
     fake.clear()
 
@@ -419,7 +419,7 @@ def test_clear_forgets_requests(fake: FakeSlack, client: WebClient) -> None:
 
 
 def test_stop_releases_the_port_and_can_restart() -> None:
-    fake = FakeSlack()
+    fake = SlackStandIn()
     fake.start()
     first_port = fake.port
     fake.stop()
@@ -448,13 +448,13 @@ def hand_clock() -> HandClock:
 
 
 @pytest.fixture
-def timed_fake(hand_clock: HandClock) -> Iterator[FakeSlack]:
+def timed_fake(hand_clock: HandClock) -> Iterator[SlackStandIn]:
     """A fake whose rate limits and storms follow the hand-moved clock."""
-    with FakeSlack(valid_tokens={TOKEN, "xoxb-other"}, clock=hand_clock) as slack:
+    with SlackStandIn(valid_tokens={TOKEN, "xoxb-other"}, clock=hand_clock) as slack:
         yield slack
 
 
-def post(fake: FakeSlack, token: str = TOKEN, key: str = "k") -> tuple[int, str | None]:
+def post(fake: SlackStandIn, token: str = TOKEN, key: str = "k") -> tuple[int, str | None]:
     """Post one tagged message and return the HTTP status and the Retry-After header."""
     client = WebClient(token=token, base_url=fake.base_url)
     metadata = {"event_type": "nudgebot_nudge", "event_payload": {"key": key}}
@@ -466,7 +466,7 @@ def post(fake: FakeSlack, token: str = TOKEN, key: str = "k") -> tuple[int, str 
 
 
 def test_limit_allows_a_burst_then_answers_429_until_a_token_is_back(
-    timed_fake: FakeSlack, hand_clock: HandClock
+    timed_fake: SlackStandIn, hand_clock: HandClock
 ) -> None:
     timed_fake.limit("chat.postMessage", per_second=2, burst=3)
 
@@ -486,7 +486,9 @@ def test_limit_allows_a_burst_then_answers_429_until_a_token_is_back(
     assert [c.fault for c in timed_fake.calls()] == [None] * 3 + ["ratelimited"] * 2 + [None, "ratelimited"]
 
 
-def test_limit_retry_after_is_whole_seconds_rounded_up(timed_fake: FakeSlack, hand_clock: HandClock) -> None:
+def test_limit_retry_after_is_whole_seconds_rounded_up(
+    timed_fake: SlackStandIn, hand_clock: HandClock
+) -> None:
     timed_fake.limit("chat.postMessage", per_second=0.25, burst=1)
 
     assert post(timed_fake) == (200, None)
@@ -497,7 +499,7 @@ def test_limit_retry_after_is_whole_seconds_rounded_up(timed_fake: FakeSlack, ha
     assert post(timed_fake) == (200, None)
 
 
-def test_limit_is_per_workspace_token_and_per_method(timed_fake: FakeSlack) -> None:
+def test_limit_is_per_workspace_token_and_per_method(timed_fake: SlackStandIn) -> None:
     timed_fake.limit("chat.postMessage", per_second=1, burst=1)
 
     assert post(timed_fake, TOKEN) == (200, None)
@@ -507,7 +509,7 @@ def test_limit_is_per_workspace_token_and_per_method(timed_fake: FakeSlack) -> N
     assert WebClient(token=TOKEN, base_url=timed_fake.base_url).auth_test()["ok"] is True
 
 
-def test_limit_zero_and_clear_faults_remove_the_limit(timed_fake: FakeSlack) -> None:
+def test_limit_zero_and_clear_faults_remove_the_limit(timed_fake: SlackStandIn) -> None:
     timed_fake.limit("chat.postMessage", per_second=1, burst=1)
     post(timed_fake)
     timed_fake.limit("chat.postMessage", per_second=0)
@@ -519,7 +521,7 @@ def test_limit_zero_and_clear_faults_remove_the_limit(timed_fake: FakeSlack) -> 
     assert post(timed_fake) == (200, None)
 
 
-def test_limit_and_storm_arguments_are_checked(fake: FakeSlack) -> None:
+def test_limit_and_storm_arguments_are_checked(fake: SlackStandIn) -> None:
     with pytest.raises(ValueError, match="burst >= 1"):
         fake.limit("chat.postMessage", per_second=1, burst=0)
     with pytest.raises(ValueError, match="seconds > 0"):
@@ -527,7 +529,7 @@ def test_limit_and_storm_arguments_are_checked(fake: FakeSlack) -> None:
 
 
 def test_storm_refuses_everything_for_its_duration_then_lets_calls_through(
-    timed_fake: FakeSlack, hand_clock: HandClock
+    timed_fake: SlackStandIn, hand_clock: HandClock
 ) -> None:
     timed_fake.storm("chat.postMessage", seconds=10, retry_after=2)
 
@@ -546,7 +548,7 @@ def test_storm_refuses_everything_for_its_duration_then_lets_calls_through(
 
 
 def test_storm_takes_precedence_over_a_limit_and_spends_no_token(
-    timed_fake: FakeSlack, hand_clock: HandClock
+    timed_fake: SlackStandIn, hand_clock: HandClock
 ) -> None:
     timed_fake.limit("chat.postMessage", per_second=1, burst=1)
     timed_fake.storm("chat.postMessage", seconds=1)
@@ -556,7 +558,7 @@ def test_storm_takes_precedence_over_a_limit_and_spends_no_token(
     assert post(timed_fake) == (200, None)
 
 
-def test_keys_and_duplicates_count_only_accepted_calls(fake: FakeSlack, client: WebClient) -> None:
+def test_keys_and_duplicates_count_only_accepted_calls(fake: SlackStandIn, client: WebClient) -> None:
     post(fake, key="1:visit:1:followup:first")
     post(fake, key="1:visit:2:followup:first")
     fake.fail("chat.postMessage", status=503)

@@ -1,4 +1,7 @@
-"""A fake Slack Web API served from a loopback port, recording every request it receives."""
+"""Slack's Web API, stood in for on a loopback port: the test suite's fake Slack and the sandbox's Slack.
+
+Every request is recorded whole. Tests add faults, rate limits and storms; the sandbox reads the
+record as the workspace's conversations (handlers/slack/sandbox/)."""
 
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
-from tests.fakes.loopback import LoopbackFake, LoopbackServer
+from handlers.loopback import LoopbackFake, LoopbackServer
 
 logger = logging.getLogger(__name__)
 
@@ -228,7 +231,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
 
-class FakeSlack(LoopbackFake):
+class SlackStandIn(LoopbackFake):
     """A fake Slack Web API and response_url endpoint on 127.0.0.1, for tests and benchmarks."""
 
     handler = _Handler
