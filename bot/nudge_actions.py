@@ -11,6 +11,13 @@ from storage import repositories as repo
 from storage.models import Appointment, Client, Promise, TouchKind, Visit
 
 CHECKIN_SNOOZE_DAYS = 3
+# How a logged touch is named in a reply ("an e-mail", not "a email").
+TOUCH_WORDS = {
+    TouchKind.CALL: "a call",
+    TouchKind.EMAIL: "an e-mail",
+    TouchKind.MEETING: "a meeting",
+    TouchKind.VISIT: "a visit",
+}
 MAX_ID = 2**31 - 1
 
 
@@ -75,13 +82,10 @@ def checkin_touch(ctx: Context, value: str) -> Reply:
         return _up_to_date(ctx, client)
     repo.add_touch(ctx.session, client=client, technician_id=ctx.technician.id, kind=kind, at=ctx.now)
     due = texts.day(nudges.checkin_due_at(client), ctx.tz, now=ctx.now)
+    what = TOUCH_WORDS[kind]
     return Reply(
-        summary=f"Logged a {kind.value} with {client.name}",
-        blocks=(
-            Section(
-                f":white_check_mark: Logged a {kind.value} with *{client.name}*. Next check-in by {due}."
-            ),
-        ),
+        summary=f"Logged {what} with {client.name}",
+        blocks=(Section(f":white_check_mark: Logged {what} with *{client.name}*. Next check-in by {due}."),),
     )
 
 

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.nudge_actions import TOUCH_WORDS
 from bot.services import Services
 from handlers.slack.standin import RecordedRequest, SlackStandIn
 from storage.models import Appointment, CallOutcome, Client, Promise, Touch, TouchKind, Visit
@@ -280,7 +281,7 @@ def test_logging_the_checkin_restarts_the_clock_once(
         jobs.run(moment)
 
     assert first == [
-        f":white_check_mark: Logged a {kind.value} with *Northwind*. Next check-in by Mon 7 Dec."
+        f":white_check_mark: Logged {TOUCH_WORDS[kind]} with *Northwind*. Next check-in by Mon 7 Dec."
     ]
     assert second == [":white_check_mark: *Northwind* was last touched Mon 30 Nov."]
     assert snapshot(session) == after_first
