@@ -112,7 +112,9 @@ class Core:
     def _context(self, actor: Actor, request_key: str | None, seen: Seen | None) -> Iterator[Context]:
         now = self.services.clock()
         with self._technician(actor, now, seen) as (session, workspace_id, technician):
-            if request_key is not None and not repo.claim_request(session, key=request_key, now=now):
+            # Replay keys live by the wall clock, like their purge: Slack retries in real minutes.
+            real_now = self.services.real_now()
+            if request_key is not None and not repo.claim_request(session, key=request_key, now=real_now):
                 raise Refused(ALREADY_DONE)
             # A zone chosen on App Home wins over the chat profile's.
             zone = nudges.technician_zone(technician)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -17,9 +18,9 @@ from jobs.planners import plan
 from jobs.scheduler import run_once
 from jobs.sender import LEASE, send_due
 from storage import outbox
-from storage.models import Nudge, NudgeStatus, ProcessedRequest, RateGate
+from storage.models import Nudge, NudgeStatus, ProcessedRequest, RateGate, Visit
 from storage.repositories import claim_request
-from tests.harness import BOT_TOKEN, FrozenClock
+from tests.harness import BOT_TOKEN, BotServer, FrozenClock, SlackClient, text_of
 from tests.jobs.test_sender import add_technician, add_visits
 
 
@@ -114,3 +115,26 @@ def test_a_run_as_of_two_days_ahead_keeps_replay_keys_of_commands_minutes_old(
 
     # Retention is real time: only the key that is really two days old goes.
     assert session.scalars(select(ProcessedRequest.key)).all() == ["command:fresh"]
+
+
+def test_a_command_handled_as_of_a_month_ago_keeps_its_replay_key_in_real_time(
+    services: Services, clock: FrozenClock, fake_slack: SlackStandIn, session: Session
+) -> None:
+    # The sandbox's way: what happens follows a clock a month behind; the wall clock stays the real one.
+    behind = replace(services, clock=FrozenClock(clock.now - timedelta(days=30)), real_clock=clock)
+    bot = BotServer(behind).start()
+    slack = SlackClient(bot.url, fake_slack)
+    try:
+        body = slack.command_body("Acme Dental 1h fixed the printer", trigger_id="trigger-as-of")
+        assert "Logged 1h" in text_of(slack.post(body).json())
+        run_once(behind, SlackNotifier(token=BOT_TOKEN, base_url=fake_slack.base_url, timeout=1))
+        replayed = slack.post(body)
+    finally:
+        slack.close()
+        bot.stop()
+
+    # The key was stamped with the real time, so the purge kept it and Slack's retry is still refused.
+    assert "already acted on that" in text_of(replayed.json())
+    visit = session.scalars(select(Visit)).one()
+    assert visit.visited_at == clock.now - timedelta(days=30)
+    assert session.scalars(select(ProcessedRequest.received_at)).one() == clock.now
