@@ -10,7 +10,7 @@ import sys
 from types import FrameType
 
 from bot.services import Services
-from bot.settings import SettingsError, load_settings
+from bot.settings import LogLevel, SettingsError, load_settings
 from bot.wiring import build_notifier, build_services, configure_logging, migrate_database
 
 logger = logging.getLogger(__name__)
@@ -52,24 +52,55 @@ async def _serve(services: Services) -> None:
             scheduler.shutdown(wait=False)
 
 
+SANDBOX_ANNOUNCE = (
+    "Nudgebot's sandbox: the real bot with a stand-in for Slack, at {url} — open it in your browser"
+)
+NO_PLATFORM_ANNOUNCE = "No Slack or Teams settings: starting the sandbox at {url} — open it in your browser"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the arguments, read settings and run."""
     parser = argparse.ArgumentParser(prog="python -m bot", description="Nudgebot, the Slack and Teams bot.")
-    parser.add_argument("action", nargs="?", choices=["serve", "migrate"], default="serve")
+    parser.add_argument(
+        "action",
+        nargs="?",
+        choices=["serve", "migrate", "sandbox", "start"],
+        default="serve",
+        help="serve (default), migrate, sandbox (try it in a browser), or start: serve, or the sandbox "
+        "when no chat platform is configured (what scripts/run does)",
+    )
+    parser.add_argument("--port", type=int, help="sandbox: the port on 127.0.0.1 (default 3000, or PORT)")
+    parser.add_argument("--db", help="sandbox: a database URL (default: sqlite:///sandbox.db)")
+    parser.add_argument("--demo", action="store_true", help="sandbox: load the demo company at start")
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
-        if args.action == "serve":
+        announce = None
+        if args.action == "sandbox":
+            announce = SANDBOX_ANNOUNCE
+        elif args.action == "start" and not (settings.slack_on or settings.teams_on):
+            announce = NO_PLATFORM_ANNOUNCE
+        elif args.action in ("serve", "start"):
             settings.require_platforms()
     except SettingsError as problem:
         return _fail(problem)
-    configure_logging(settings.log_level)
+    # The sandbox says its one line and stays quiet, unless LOG_LEVEL asks for more.
+    quiet = announce is not None and "log_level" not in settings.model_fields_set
+    level: LogLevel = "WARNING" if quiet else settings.log_level
+    configure_logging(level)
     # uvicorn hands SIGTERM back to the handler it found once it has shut down; with the default one the
     # process would die by the signal (exit -15) before the scheduler is shut down.
     signal.signal(signal.SIGTERM, _stop)
     from handlers.slack.app import TokenRejected
 
     try:
+        if announce is not None:
+            from handlers.slack.sandbox.run import main as sandbox
+
+            port = settings.port if args.port is None else args.port
+            return sandbox(
+                port=port, database_url=args.db, demo=args.demo, announce=announce, log_level=level
+            )
         if args.action == "migrate":
             build_services(settings, migrate=True)
             return 0

@@ -34,6 +34,9 @@ NO_PLATFORM = (
 BOT_FRAMEWORK_OPENID = "https://login.botframework.com/v1/.well-known/openidconfiguration"
 
 
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
 class Settings(BaseSettings):
     """Nudgebot's configuration; tokens are secrets and never printed."""
 
@@ -68,7 +71,7 @@ class Settings(BaseSettings):
     manager_ids: str = ""
     run_jobs: bool = True
     auto_migrate: bool = True
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    log_level: LogLevel = "INFO"
     # The zone used for a technician until Slack tells us theirs (see README, "Time zones").
     default_timezone: str = "UTC"
     # How long a command may wait for the database before we ack "Working on it…" and answer on the

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import socket
+import threading
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -86,8 +89,22 @@ def run_once(services: Services, notifier: Notifier, *, at: datetime | None = No
     return send_nudges(services, notifier, Pacer())
 
 
-def build_scheduler(services: Services, notifier: Notifier) -> BackgroundScheduler:
-    """A scheduler holding our jobs; nothing user-defined and nothing pickled lives in it."""
+def _holding(lock: threading.Lock, function: Callable[..., object]) -> Callable[..., object]:
+    @functools.wraps(function)
+    def run(*args: object) -> object:
+        with lock:
+            return function(*args)
+
+    return run
+
+
+def build_scheduler(
+    services: Services, notifier: Notifier, *, lock: threading.Lock | None = None
+) -> BackgroundScheduler:
+    """A scheduler holding our jobs; nothing user-defined and nothing pickled lives in it.
+
+    With a `lock`, each job runs holding it (the sandbox moves its clock between jobs, never during one).
+    """
     # Said explicitly: a persistent (SQLAlchemy) job store would pickle jobs and run them twice when
     # several processes share it; our schedules live in our own tables instead.
     options = {"job_defaults": JOB_DEFAULTS, "jobstores": {"default": MemoryJobStore()}}
@@ -101,5 +118,6 @@ def build_scheduler(services: Services, notifier: Notifier) -> BackgroundSchedul
         (housekeeping, {"hours": 1}, "housekeeping", [services]),
     )
     for function, every, job_id, args in jobs:
-        scheduler.add_job(function, "interval", **every, id=job_id, replace_existing=True, args=args)
+        job = function if lock is None else _holding(lock, function)
+        scheduler.add_job(job, "interval", **every, id=job_id, replace_existing=True, args=args)
     return scheduler

@@ -323,6 +323,16 @@ def count_rows(session: Session, model: type[Base]) -> int:
     return int(session.scalar(select(func.count()).select_from(model)) or 0)
 
 
+def latest_activity(session: Session) -> datetime | None:
+    """The last moment anything was recorded (a touch, a promise, an appointment, a sent nudge)."""
+    moments = [
+        session.scalar(select(func.max(column)))
+        for column in (Touch.touched_at, Promise.created_at, Appointment.created_at, Nudge.sent_at)
+    ]
+    present = [moment for moment in moments if moment is not None]
+    return max(present) if present else None
+
+
 def owned_clients_not_snoozed(session: Session, *, owner_id: int, now: datetime) -> Sequence[Client]:
     """The clients a technician owns whose check-in reminders are not snoozed at `now`."""
     return session.scalars(

@@ -49,6 +49,8 @@ class RecordedRequest:
     fault: str | None = None
     # The nudge key a sender tags its message with (metadata.event_payload.key), for counting duplicates.
     key: str | None = None
+    # What the stand-in answered (the JSON payload), for the sandbox to learn ts and channel ids.
+    answer: dict[str, Any] | None = None
 
     @property
     def response_name(self) -> str | None:
@@ -258,6 +260,7 @@ class SlackStandIn(LoopbackFake):
         self._shared_files: list[SharedFile] = []
         # Stamps requests and drives rate limits and storms; tests may pass a clock they move by hand.
         self.clock = clock
+        self._observers: list[Callable[[RecordedRequest], None]] = []
         self._init_serving()
 
     # -- lifecycle -------------------------------------------------------------------------------------
@@ -380,6 +383,11 @@ class SlackStandIn(LoopbackFake):
             self._buckets.clear()
             self._storms.clear()
 
+    def observe(self, observer: Callable[[RecordedRequest], None]) -> None:
+        """Call `observer` with each request once it is recorded and answered (from the handler thread)."""
+        with self._lock:
+            self._observers.append(observer)
+
     def clear(self) -> None:
         """Forget the recorded requests (users, tokens and faults stay)."""
         with self._lock:
@@ -485,20 +493,24 @@ class SlackStandIn(LoopbackFake):
                 fault = self._pick_fault(api_method, token, received_at)
             delay = self._delays.get(api_method or "", 0.0)
             answer, label = self._answer(api_method, path, params, token, fault)
-            self._requests.append(
-                RecordedRequest(
-                    method=method,
-                    path=path,
-                    api_method=api_method,
-                    headers=headers,
-                    body=body,
-                    params=params,
-                    token=token,
-                    received_at=received_at,
-                    fault=label,
-                    key=_metadata_key(params),
-                )
+            recorded = RecordedRequest(
+                method=method,
+                path=path,
+                api_method=api_method,
+                headers=headers,
+                body=body,
+                params=params,
+                token=token,
+                received_at=received_at,
+                fault=label,
+                key=_metadata_key(params),
+                answer=answer.payload,
             )
+            self._requests.append(recorded)
+            observers = list(self._observers)
+        for observe in observers:
+            # Outside the lock: an observer (the sandbox) may read the stand-in again.
+            observe(recorded)
         if delay:
             self._stopping.wait(delay)
         return answer
