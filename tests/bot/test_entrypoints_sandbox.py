@@ -99,6 +99,8 @@ def test_the_sandbox_keeps_to_its_own_database_and_loopback_whatever_is_configur
         page = PageClient(url)
         try:
             page.wait_for("U0KAI", "Sunrise Bakery")
+            # The demo's last step: the manager's digest, asked for.
+            page.wait_for("U0MO", "Team digest")
             page.type("U0ANA", "/visit Acme Dental 1h fixed the printer")
             shown = page.wait_for("U0ANA", "Logged 1h at Acme Dental")
         finally:
@@ -145,3 +147,14 @@ def test_log_level_in_the_environment_makes_the_sandbox_tell_more(tmp_path: Path
 
     assert "storage.migrate: database schema is at" in stderr
     assert f"serving slack on 127.0.0.1:{port}" in stderr
+
+
+def test_stopped_while_the_demo_loads_it_exits_0_and_quietly(tmp_path: Path) -> None:
+    port = free_port()
+    command = [sys.executable, "-m", "bot", "sandbox", "--port", str(port), "--demo"]
+    with started(command, cwd=tmp_path, env=environment(HOME=str(tmp_path))) as process:
+        page_up(process, f"http://127.0.0.1:{port}")
+        # The demo takes a few seconds of commands; the page is up at once, so this lands mid-way.
+        stderr = stopped(process)
+
+    assert len(stderr.splitlines()) == 1

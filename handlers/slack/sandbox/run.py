@@ -64,7 +64,14 @@ async def _load_when_up(sandbox: Sandbox, server: uvicorn.Server) -> None:
         await asyncio.sleep(0.05)
     assert sandbox.demo is not None
     logger.info("loading the demo company")
-    logger.info("%s", await sandbox.demo())
+    try:
+        said = await sandbox.demo()
+    except Exception:
+        # Stopped while loading: the bot is gone, so its requests fail; nothing to say.
+        if not sandbox.stopping:
+            logger.exception("the demo company could not be loaded")
+        return
+    logger.info("%s", said)
 
 
 def main(*, port: int, database_url: str | None, demo: bool, announce: str, log_level: LogLevel) -> int:
