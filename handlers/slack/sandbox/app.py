@@ -238,7 +238,7 @@ def routes(sandbox: Sandbox) -> list[Route]:
         channel = request.path_params["channel"]
         if not workspace.may_see(viewer, channel):
             return JSONResponse({"error": "not your conversation"}, status_code=403)
-        return JSONResponse({"html": views.conversation_html(workspace, channel, viewer)})
+        return JSONResponse({"messages": views.conversation_items(workspace, channel, viewer)})
 
     async def home(request: Request) -> Response:
         return JSONResponse({"html": views.home_html(workspace, _viewer(sandbox, request))})

@@ -76,8 +76,9 @@ def message_html(message: Message, replies: Sequence[Message], ctx: RenderContex
     )
 
 
-def conversation_html(workspace: Workspace, channel: str, viewer: str) -> str:
-    """A conversation as `viewer` sees it, threads folded under their first message."""
+def conversation_items(workspace: Workspace, channel: str, viewer: str) -> list[tuple[str, str]]:
+    """A conversation as `viewer` sees it, oldest first: each top-level message's id and HTML, with its
+    thread's replies folded under it (so the page replaces only the messages that changed)."""
     ctx = context(workspace, viewer)
     messages = workspace.conversation(channel, viewer)
     replies: dict[str, list[Message]] = {}
@@ -88,9 +89,7 @@ def conversation_html(workspace: Workspace, channel: str, viewer: str) -> str:
             replies.setdefault(message.thread_ts, []).append(message)
         else:
             top.append(message)
-    if not top:
-        return '<div class="empty">Nothing here yet.</div>'
-    return "".join(message_html(message, replies.get(message.ts or "", []), ctx) for message in top)
+    return [(message.id, message_html(message, replies.get(message.ts or "", []), ctx)) for message in top]
 
 
 def home_html(workspace: Workspace, viewer: str) -> str:

@@ -3,7 +3,7 @@
 // modals is made on the server (handlers/slack/sandbox/views.py); this only places it and wires clicks.
 "use strict";
 
-const state = { me: null, view: null, conversations: [], unread: new Set(), pending: null };
+const state = { me: null, view: null, conversations: [], unread: new Set(), pending: null, typing: 0 };
 // What the browser test reads: the first load, and Enter to a rendered answer, in milliseconds.
 window.sandboxTimings = { firstLoad: null, answers: [] };
 const started = performance.now();
@@ -91,12 +91,40 @@ async function show(view) {
   }
 }
 
+// One conversation render at a time; a change that arrives meanwhile asks for one more afterwards.
+let rendering = null;
+let renderAgain = false;
+let wantBottom = false;
+
 async function renderConversation(toBottom = false) {
+  wantBottom = wantBottom || toBottom;
+  if (rendering) {
+    renderAgain = true;
+    return rendering;
+  }
+  rendering = (async () => {
+    do {
+      renderAgain = false;
+      const bottom = wantBottom;
+      wantBottom = false;
+      await renderConversationOnce(bottom);
+    } while (renderAgain);
+  })();
+  try {
+    await rendering;
+  } finally {
+    rendering = null;
+  }
+}
+
+async function renderConversationOnce(toBottom) {
   if (!state.view || state.view === "home") return;
-  const data = await getJSON(`/sandbox/conversation/${encodeURIComponent(state.view)}?as=${encodeURIComponent(state.me)}`);
+  const view = state.view;
+  const data = await getJSON(`/sandbox/conversation/${encodeURIComponent(view)}?as=${encodeURIComponent(state.me)}`);
+  if (view !== state.view) return;
   const pane = $("pane");
   const atBottom = pane.scrollHeight - pane.scrollTop - pane.clientHeight < 40;
-  pane.innerHTML = data.html;
+  patchMessages(pane, data.messages);
   if (toBottom || atBottom || state.pending) {
     pane.scrollTop = pane.scrollHeight;
     // Pictures (the digest's chart) grow the pane as they load: stay at the bottom.
@@ -108,6 +136,34 @@ async function renderConversation(toBottom = false) {
     window.sandboxTimings.answers.push(performance.now() - state.pending.at);
     state.pending = null;
   }
+}
+
+// Replace only the messages whose HTML changed, add the new ones, drop the gone: a long conversation
+// costs the browser what changed, not the whole history, on every update.
+function patchMessages(pane, messages) {
+  if (!messages.length) {
+    pane.innerHTML = '<div class="empty">Nothing here yet.</div>';
+    return;
+  }
+  const wanted = new Set(messages.map(([id]) => id));
+  const shown = new Map();
+  for (const child of [...pane.children]) {
+    if (child.dataset.messageId && wanted.has(child.dataset.messageId)) shown.set(child.dataset.messageId, child);
+    else child.remove();
+  }
+  messages.forEach(([id, html], index) => {
+    let node = shown.get(id);
+    if (!node || node.sandboxHtml !== html) {
+      const holder = document.createElement("template");
+      holder.innerHTML = html;
+      const fresh = holder.content.firstElementChild;
+      fresh.sandboxHtml = html;
+      if (node) node.remove();
+      node = fresh;
+    }
+    const here = pane.children[index] || null;
+    if (here !== node) pane.insertBefore(node, here);
+  });
 }
 
 async function renderHome() {
@@ -161,13 +217,18 @@ document.addEventListener("click", async (event) => {
   const message = button.closest(".msg");
   const home = button.closest(".bk-home");
   const modal = button.closest(".bk-modal");
+  // Disabled while the press is on its way (a second click would be a second press), as Slack shows.
   if (button.tagName === "BUTTON") button.disabled = true;
-  if (message) {
-    await post("/sandbox/act", { kind: "press", surface: "message", message: message.dataset.messageId, action });
-  } else if (home) {
-    await post("/sandbox/act", { kind: "press", surface: "home", action: { ...action, view_id: home.dataset.viewId || "" } });
-  } else if (modal) {
-    await post("/sandbox/act", { kind: "press", surface: "modal", action: { ...action, view_id: modal.dataset.viewId || "" } });
+  try {
+    if (message) {
+      await post("/sandbox/act", { kind: "press", surface: "message", message: message.dataset.messageId, action });
+    } else if (home) {
+      await post("/sandbox/act", { kind: "press", surface: "home", action: { ...action, view_id: home.dataset.viewId || "" } });
+    } else if (modal) {
+      await post("/sandbox/act", { kind: "press", surface: "modal", action: { ...action, view_id: modal.dataset.viewId || "" } });
+    }
+  } finally {
+    button.disabled = false;
   }
 });
 
@@ -217,7 +278,14 @@ async function sendMessage() {
   if (!text || state.view === "home") return;
   box.value = "";
   state.pending = { at: performance.now(), count: $("pane").querySelectorAll(".msg").length + 1 };
-  await post("/sandbox/act", { kind: "command", channel: state.view, text });
+  // The answer to a command is in by the time the sandbox answers this post: render once, then.
+  state.typing += 1;
+  try {
+    await post("/sandbox/act", { kind: "command", channel: state.view, text });
+  } finally {
+    state.typing -= 1;
+  }
+  await renderConversation();
 }
 
 async function moveClock(to) {
@@ -254,6 +322,7 @@ function listen() {
   events.onmessage = async (message) => {
     const event = JSON.parse(message.data);
     if (event.type === "conversation") {
+      if (event.id === state.view && state.typing) return;
       if (event.id === state.view) await renderConversation();
       else if (state.conversations.some((c) => c.id === event.id)) {
         state.unread.add(event.id);

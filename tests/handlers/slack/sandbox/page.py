@@ -153,9 +153,13 @@ class PageClient:
 
     def conversation(self, user: str, channel: str | None = None) -> str:
         """A conversation's HTML as `user` sees it."""
+        return "".join(html for _, html in self.messages(user, channel))
+
+    def messages(self, user: str, channel: str | None = None) -> list[tuple[str, str]]:
+        """A conversation's top-level messages as the page receives them: (id, HTML), oldest first."""
         response = self.http.get(f"/sandbox/conversation/{channel or f'D{user}'}", params={"as": user})
         assert response.status_code == 200, response.text
-        return str(response.json()["html"])
+        return [(str(message_id), str(html)) for message_id, html in response.json()["messages"]]
 
     def home(self, user: str) -> str:
         """The person's Home tab HTML."""

@@ -30,6 +30,7 @@ from tests.handlers.slack.sandbox.page import (
 )
 
 VISIT = "/visit Acme Dental 1h30 replaced the fuser; todo: order toner"
+CONTACT = '/visit contact "Acme Dental" Jane Roe jane@acmedental.example +1 312 555 0100'
 CHICAGO = ZoneInfo("America/Chicago")
 
 
@@ -170,6 +171,23 @@ def test_mark_follow_up_sent_replaces_the_drafted_email_as_slack_does(
     assert "Subject: Visit summary" not in shown
     assert "Mark follow-up sent" not in shown
     assert session.scalars(select(Visit.followup_sent_at)).one() is not None
+
+
+def test_a_change_gives_new_html_only_to_the_message_that_changed(page: PageClient) -> None:
+    page.type(ANA, CONTACT)
+    page.type(ANA, VISIT)
+    page.wait_for(ANA, "Mark follow-up sent")
+    before = dict(page.messages(ANA))
+
+    page.press(ANA, "Mark follow-up sent")
+    page.wait_for(ANA, "marked sent")
+
+    after = dict(page.messages(ANA))
+    assert list(after) == list(before)
+    changed = [message_id for message_id in after if after[message_id] != before[message_id]]
+    assert len(changed) == 1
+    assert "marked sent" in text_of(after[changed[0]])
+    assert all(f'data-message-id="{message_id}"' in after[message_id] for message_id in after)
 
 
 def test_the_visit_form_shows_the_bots_field_errors_keeps_what_was_typed_and_closes_once_fixed(
@@ -420,7 +438,7 @@ def test_demo_data_builds_a_small_company_through_the_real_commands(
     assert any(v.followup_sent_at for v in visits)
     # Every person has a history, the managers' channel has the weekly digest, the overdue client shows.
     for person in (ANA, BO, KAI, MORGAN):
-        assert text_of(page.conversation(person)) != "Nothing here yet."
+        assert text_of(page.conversation(person))
     assert "Team digest" in text_of(page.conversation(ANA, MANAGERS))
     assert "Sunrise Bakery" in text_of(page.conversation(KAI))
     # The clock is back at now.
