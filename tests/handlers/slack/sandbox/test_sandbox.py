@@ -350,6 +350,23 @@ def test_the_manager_asks_for_the_digest_and_gets_it_with_its_thread_and_a_chart
     assert f'src="{link[1]}"' in fragment
 
 
+def test_the_client_report_arrives_as_a_file_to_download(page: PageClient) -> None:
+    page.type(ANA, CONTACT)
+    page.type(ANA, VISIT)
+
+    page.type(ANA, "/visit report Acme Dental")
+
+    page.wait_for(ANA, "📎")
+    link = re.search(r'href="(/sandbox/files/[^"?]+)\?download=1" download="([^"]+)"', page.conversation(ANA))
+    assert link
+    download = page.http.get(link[1], params={"download": "1"})
+    assert download.status_code == 200
+    assert download.headers["content-type"].startswith("text/plain")
+    assert download.headers["content-disposition"] == f'attachment; filename="{link[2]}"'
+    assert "Acme Dental" in download.text
+    assert "replaced the fuser" in download.text
+
+
 def test_a_technician_asking_for_the_digest_is_told_it_is_for_managers(page: PageClient) -> None:
     page.type(KAI, "/visit digest")
 
