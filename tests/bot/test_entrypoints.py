@@ -238,11 +238,13 @@ def health(process: subprocess.Popen[str], url: str) -> str:
 
 
 @contextmanager
-def bot_process(env: dict[str, str]) -> Iterator[subprocess.Popen[str]]:
-    """`python -m bot` running with `env`; killed at the end if the test did not stop it."""
+def bot_process(
+    env: dict[str, str], *args: str, command: list[str] | None = None, cwd: Path = REPO
+) -> Iterator[subprocess.Popen[str]]:
+    """`python -m bot args…` (or `command`) running with `env`; killed at the end if still running."""
     with subprocess.Popen(
-        [sys.executable, "-m", "bot"],
-        cwd=REPO,
+        command or [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -255,6 +257,15 @@ def bot_process(env: dict[str, str]) -> Iterator[subprocess.Popen[str]]:
             if process.poll() is None:
                 process.kill()
             process.communicate()
+
+
+def stop(process: subprocess.Popen[str]) -> str:
+    """SIGTERM, as a platform stops the bot; returns what it wrote to stderr, after checking it exited 0."""
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=15)
+    assert process.returncode == 0, stderr
+    assert "Traceback" not in stderr
+    return stderr
 
 
 def test_the_bot_serves_a_signed_visit_and_stops_cleanly_on_sigterm(

@@ -2,61 +2,34 @@
 
 from __future__ import annotations
 
-import signal
 import socket
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.bot.test_entrypoints import REPO, TIMEOUT_S, environment, free_port, no_dot_env_in_the_repo
+from tests.bot.test_entrypoints import (
+    TIMEOUT_S,
+    bot_process,
+    environment,
+    free_port,
+    health,
+    no_dot_env_in_the_repo,
+    stop,
+)
 from tests.handlers.slack.sandbox.page import PageClient
 
 __all__ = ["no_dot_env_in_the_repo"]  # the autouse fixture: a developer's .env must not leak in
 
 
-@contextmanager
-def started(command: list[str], *, cwd: Path, env: dict[str, str]) -> Iterator[subprocess.Popen[str]]:
-    """A process running `command`; killed at the end if the test did not stop it."""
-    with subprocess.Popen(
-        command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8"
-    ) as process:
-        try:
-            yield process
-        finally:
-            if process.poll() is None:
-                process.kill()
-            process.communicate()
-
-
 def page_up(process: subprocess.Popen[str], url: str) -> str:
-    """The page's HTML once it is served; fails with what the process printed if it never is."""
-    deadline = time.monotonic() + TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"exited with {process.returncode}: {process.communicate()[1]}")
-        try:
-            response = httpx.get(f"{url}/", timeout=2)
-        except httpx.TransportError:
-            time.sleep(0.05)
-            continue
-        assert response.status_code == 200
-        return response.text
-    raise AssertionError("the sandbox never served its page")
-
-
-def stopped(process: subprocess.Popen[str]) -> str:
-    """SIGTERM, then what the process printed on stderr; it must exit 0."""
-    process.send_signal(signal.SIGTERM)
-    _, stderr = process.communicate(timeout=15)
-    assert process.returncode == 0, stderr
-    assert "Traceback" not in stderr
-    return stderr
+    """The page's HTML once the sandbox answers; fails with what the process printed if it never does."""
+    assert health(process, url) == "ok: slack"
+    response = httpx.get(f"{url}/", timeout=5)
+    assert response.status_code == 200
+    return response.text
 
 
 def test_scripts_run_with_nothing_configured_starts_the_sandbox_and_says_where_in_one_line(
@@ -65,9 +38,9 @@ def test_scripts_run_with_nothing_configured_starts_the_sandbox_and_says_where_i
     port = free_port()
     env = environment(HOME=str(tmp_path))
     command = ["scripts/run", "--port", str(port), "--db", f"sqlite:///{tmp_path / 'tried.db'}"]
-    with started(command, cwd=REPO, env=env) as process:
+    with bot_process(env, command=command) as process:
         assert "Nudgebot sandbox" in page_up(process, f"http://127.0.0.1:{port}")
-        stderr = stopped(process)
+        stderr = stop(process)
 
     assert stderr.splitlines() == [
         f"No Slack or Teams settings: starting the sandbox at http://127.0.0.1:{port} — "
@@ -91,7 +64,7 @@ def test_the_sandbox_keeps_to_its_own_database_and_loopback_whatever_is_configur
     )
     command = [sys.executable, "-m", "bot", "sandbox", "--port", str(port), "--demo"]
     url = f"http://127.0.0.1:{port}"
-    with started(command, cwd=tmp_path, env=env) as process:
+    with bot_process(env, command=command, cwd=tmp_path) as process:
         page_up(process, url)
         # Bound to 127.0.0.1 only: the same port on another loopback address is closed.
         with pytest.raises(ConnectionRefusedError):
@@ -105,7 +78,7 @@ def test_the_sandbox_keeps_to_its_own_database_and_loopback_whatever_is_configur
             shown = page.wait_for("U0ANA", "Logged 1h at Acme Dental")
         finally:
             page.close()
-        stderr = stopped(process)
+        stderr = stop(process)
 
     assert "Only visible to you" in shown
     assert stderr.startswith("Nudgebot's sandbox: the real bot with a stand-in for Slack, at ")
@@ -141,9 +114,9 @@ def test_log_level_in_the_environment_makes_the_sandbox_tell_more(tmp_path: Path
     port = free_port()
     env = environment(HOME=str(tmp_path), LOG_LEVEL="INFO")
     command = [sys.executable, "-m", "bot", "sandbox", "--port", str(port)]
-    with started(command, cwd=tmp_path, env=env) as process:
+    with bot_process(env, command=command, cwd=tmp_path) as process:
         page_up(process, f"http://127.0.0.1:{port}")
-        stderr = stopped(process)
+        stderr = stop(process)
 
     assert "storage.migrate: database schema is at" in stderr
     assert f"serving slack on 127.0.0.1:{port}" in stderr
@@ -152,9 +125,9 @@ def test_log_level_in_the_environment_makes_the_sandbox_tell_more(tmp_path: Path
 def test_stopped_while_the_demo_loads_it_exits_0_and_quietly(tmp_path: Path) -> None:
     port = free_port()
     command = [sys.executable, "-m", "bot", "sandbox", "--port", str(port), "--demo"]
-    with started(command, cwd=tmp_path, env=environment(HOME=str(tmp_path))) as process:
+    with bot_process(environment(HOME=str(tmp_path)), command=command, cwd=tmp_path) as process:
         page_up(process, f"http://127.0.0.1:{port}")
         # The demo takes a few seconds of commands; the page is up at once, so this lands mid-way.
-        stderr = stopped(process)
+        stderr = stop(process)
 
     assert len(stderr.splitlines()) == 1

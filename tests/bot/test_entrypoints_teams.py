@@ -3,9 +3,7 @@ clean environment, the fake Microsoft services on loopback."""
 
 from __future__ import annotations
 
-import signal
 import socket
-import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,6 +23,7 @@ from tests.bot.test_entrypoints import (
     no_dot_env_in_the_repo,  # noqa: F401 -- an autouse fixture: a .env in the repository would leak in
     only_line,
     run,
+    stop,
 )
 from tests.fakes.microsoft import FakeMicrosoft
 from tests.teams_client import ANA_CHAT, APP_ID, APP_PASSWORD, TENANT, TeamsClient, text_of
@@ -62,15 +61,6 @@ def pointed_at(microsoft: FakeMicrosoft) -> dict[str, str]:
         "TEAMS_LOGIN_URL": microsoft.login_endpoint,
         "TEAMS_CONNECTOR_HOSTS": "127.0.0.1",
     }
-
-
-def stop(process: subprocess.Popen[str]) -> str:
-    """SIGTERM, as a platform stops the bot; returns what it wrote to stderr, after checking it exited 0."""
-    process.send_signal(signal.SIGTERM)
-    _, stderr = process.communicate(timeout=15)
-    assert process.returncode == 0, stderr
-    assert "Traceback" not in stderr
-    return stderr
 
 
 # -- Start-up refused ------------------------------------------------------------------------------------
