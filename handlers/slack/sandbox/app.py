@@ -293,15 +293,21 @@ def routes(sandbox: Sandbox) -> list[Route]:
         if body is None:
             return JSON_ONLY
         viewer = _viewer(sandbox, request, body)
+        now, tz = sandbox.clock(), workspace.tz(viewer)
+        tomorrow = (now + timedelta(days=1)).astimezone(tz).strftime("%Y-%m-%dT09:00")
         try:
             moment = sandbox.target(viewer, str(body.get("to") or ""))
         except ValueError:
             return JSONResponse(
-                {"error": "use +4h, morning, digest or a date and time like 2026-12-07T09:00"},
+                {"error": f"Move the clock to 4h, morning, digest, or a date and time like {tomorrow}"},
                 status_code=400,
             )
-        if moment <= sandbox.clock():
-            return JSONResponse({"error": "the sandbox's clock only moves forward"}, status_code=400)
+        if moment <= now:
+            said = views.clock_label(now, tz)
+            return JSONResponse(
+                {"error": f"The sandbox's clock only moves forward: it is {said}. Try {tomorrow}."},
+                status_code=400,
+            )
         report = await sandbox.advance(moment)
         return JSONResponse({"ok": True, "iso": moment.isoformat(), "sent": report.sent})
 

@@ -22,6 +22,7 @@ from handlers.slack.standin import TEAM_ID
 TEAM_DOMAIN = "nudgebot-sandbox"
 APP_ID = "A0SANDBOX"
 COMMANDS = ("/visit", "/promise")
+EXAMPLE = "/visit Acme Dental 1h30 replaced the fuser; todo: order toner"
 
 
 class SlackSide:
@@ -72,7 +73,10 @@ class SlackSide:
                     channel=channel,
                     author=BOT,
                     at=self.workspace.clock(),
-                    text=f"{command or text} is not a command here: type /visit or /promise.",
+                    text=(
+                        f"{command or text} is not a command here: type /visit or /promise, "
+                        f"for example {EXAMPLE}"
+                    ),
                     visible_to=user,
                 )
             )

@@ -245,7 +245,10 @@ def wait_for_modal(page: PageClient, user: str) -> str:
 def test_a_word_that_is_not_a_command_gets_an_answer_that_says_what_to_type(page: PageClient) -> None:
     page.type(ANA, "hello")
 
-    assert "hello is not a command here: type /visit or /promise." in text_of(page.conversation(ANA))
+    assert (
+        "hello is not a command here: type /visit or /promise, for example /visit Acme Dental 1h30 "
+        "replaced the fuser; todo: order toner"
+    ) in text_of(page.conversation(ANA))
 
 
 # -- The clock ----------------------------------------------------------------------------------------------
@@ -320,8 +323,13 @@ def test_the_clock_only_moves_forward_and_a_bad_time_says_what_to_type(page: Pag
     nonsense = page.clock(ANA, "next tuesday-ish")
 
     assert back.status_code == nonsense.status_code == 400
-    assert back.json()["error"] == "the sandbox's clock only moves forward"
-    assert "like 2026-12-07T09:00" in nonsense.json()["error"]
+    now = datetime.fromisoformat(page.state(ANA)["clock"]["iso"]).astimezone(CHICAGO)
+    tomorrow = (now + timedelta(days=1)).strftime("%Y-%m-%dT09:00")
+    assert back.json()["error"].startswith("The sandbox's clock only moves forward: it is ")
+    assert back.json()["error"].endswith(f"Try {tomorrow}.")
+    assert nonsense.json()["error"] == (
+        f"Move the clock to 4h, morning, digest, or a date and time like {tomorrow}"
+    )
 
 
 # -- The manager, Home and files ----------------------------------------------------------------------------
