@@ -66,7 +66,9 @@ class BotAuthorization:
         return self.result
 
 
-def build_bolt_app(settings: Settings, core: Core, runner: CoreRunner) -> tuple[AsyncApp, BotAuthorization]:
+def build_bolt_app(
+    settings: Settings, core: Core, runner: CoreRunner, profiles: ProfileFetcher
+) -> tuple[AsyncApp, BotAuthorization]:
     """The Bolt app with every listener registered, and its authorization (to warm up before serving)."""
     token, signing_secret = settings.require_slack()
     client = AsyncWebClient(base_url=settings.slack_api_url, timeout=WEB_API_TIMEOUT_S)
@@ -87,8 +89,6 @@ def build_bolt_app(settings: Settings, core: Core, runner: CoreRunner) -> tuple[
         process_before_response=True,
         logger=logging.getLogger("slack_bolt"),
     )
-    listeners = SlackListeners(
-        core=core, runner=runner, background=Background(), profiles=ProfileFetcher(core, runner)
-    )
+    listeners = SlackListeners(core=core, runner=runner, background=Background(), profiles=profiles)
     register(app, listeners)
     return app, authorization

@@ -83,6 +83,11 @@ class ProfileFetcher:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(task), timeout)
 
+    async def quiet(self, *, timeout: float) -> None:
+        """Wait, at most `timeout` seconds, for every fetch under way to be stored (none is cancelled)."""
+        if self.tasks:
+            await asyncio.wait(set(self.tasks), timeout=timeout)
+
     async def drain(self) -> None:
         """Wait for running fetches (tests and shutdown)."""
         while self.tasks:

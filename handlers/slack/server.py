@@ -20,6 +20,7 @@ from handlers.bodies import read_limited
 from handlers.runner import CoreRunner
 from handlers.slack import translate
 from handlers.slack.app import BotAuthorization, build_bolt_app
+from handlers.slack.profiles import ProfileFetcher
 
 logger = logging.getLogger(__name__)
 
@@ -96,11 +97,13 @@ def slack_route(bolt_app: AsyncApp, signing_secret: str) -> Route:
 
 @dataclass
 class SlackFront:
-    """Everything that serves Slack, built once: its route, the Bolt app and its token check."""
+    """Everything that serves Slack, built once: its route, the Bolt app, its token check and the
+    profile fetches its listeners start after their acks."""
 
     route: Route
     bolt: AsyncApp
     authorization: BotAuthorization
+    profiles: ProfileFetcher
     app_token: str | None = None
     socket_mode: Any = None
 
@@ -124,8 +127,13 @@ def build_slack(services: Services, core: Core, runner: CoreRunner) -> SlackFron
     """Wire the core and our thread pool into the Bolt app, behind the signature gate."""
     settings = services.settings
     _, signing_secret = settings.require_slack()
-    bolt, authorization = build_bolt_app(settings, core, runner)
+    profiles = ProfileFetcher(core, runner)
+    bolt, authorization = build_bolt_app(settings, core, runner, profiles)
     app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else None
     return SlackFront(
-        route=slack_route(bolt, signing_secret), bolt=bolt, authorization=authorization, app_token=app_token
+        route=slack_route(bolt, signing_secret),
+        bolt=bolt,
+        authorization=authorization,
+        profiles=profiles,
+        app_token=app_token,
     )

@@ -31,6 +31,7 @@ from bot.notify import Notifier
 from bot.services import Services, utc_now
 from bot.settings import LogLevel, Settings
 from bot.wiring import build_services
+from handlers.slack.profiles import ProfileFetcher
 from handlers.slack.sandbox import views
 from handlers.slack.sandbox.clock import SandboxClock, next_digest, next_working_morning
 from handlers.slack.sandbox.slack_side import SlackSide
@@ -50,6 +51,8 @@ KEEP_ALIVE_S = 15.0
 # How often an idle event stream looks whether the sandbox is stopping.
 POLL_S = 0.5
 RESUME_AFTER = timedelta(minutes=1)
+# How long a clock move waits for the profiles the bot is still fetching (the stand-in answers at once).
+PROFILES_WAIT_S = 5.0
 JSON_ONLY = JSONResponse({"error": "send JSON"}, status_code=415)
 
 
@@ -65,6 +68,7 @@ class Sandbox:
     token: str
     slack: SlackSide | None = None
     notifier: Notifier | None = None
+    profiles: ProfileFetcher | None = None
     # What loads the demo company, and the scheduler it pauses meanwhile (set by the runner).
     demo: Callable[[], Awaitable[str]] | None = None
     scheduler: Any = None
@@ -84,8 +88,9 @@ class Sandbox:
         """Whether the server has been told to stop."""
         return bool(self.server is not None and self.server.should_exit)
 
-    def connect(self, bot_url: str, notifier: Notifier) -> None:
-        """Point the Slack side at the bot's `/slack/events`, and give the jobs their notifier."""
+    def connect(self, bot_url: str, notifier: Notifier, profiles: ProfileFetcher) -> None:
+        """Point the Slack side at the bot's `/slack/events`; give the jobs their notifier, and the clock
+        the bot's profile fetches to wait for."""
         self.slack = SlackSide(
             self.workspace,
             events_url=f"{bot_url}/slack/events",
@@ -93,6 +98,7 @@ class Sandbox:
             signing_secret=self.signing_secret,
         )
         self.notifier = notifier
+        self.profiles = profiles
 
     # -- the clock ---------------------------------------------------------------------------------------
 
@@ -126,6 +132,10 @@ class Sandbox:
     async def run_jobs_at(self, moment: datetime) -> SendReport:
         """Set the clock and run the jobs as of then; the caller holds `jobs_lock`."""
         assert self.notifier is not None
+        assert self.profiles is not None
+        # A person's first command fetches their profile (their time zone) after the ack. In a workspace
+        # minutes pass before the next job; here the jobs could run at once, in the wrong working hours.
+        await self.profiles.quiet(timeout=PROFILES_WAIT_S)
         self.clock.set(moment)
         self.workspace.changed({"type": "clock"})
         return await asyncio.to_thread(run_once, self.services, self.notifier)

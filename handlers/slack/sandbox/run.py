@@ -35,7 +35,8 @@ async def serve(
     front.web.router.routes.extend(routes(sandbox))
     port = sockets[0].getsockname()[1] if sockets else settings.port
     notifier = build_notifier(settings)
-    sandbox.connect(f"http://127.0.0.1:{port}", notifier)
+    assert front.slack is not None
+    sandbox.connect(f"http://127.0.0.1:{port}", notifier, front.slack.profiles)
     sandbox.demo = lambda: load_demo(sandbox)
     scheduler = build_scheduler(sandbox.services, notifier, lock=sandbox.jobs_lock)
     scheduler.start()

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from handlers.slack.sandbox.app import STATIC
-from storage.models import Appointment, AppointmentStatus, Client, Promise, Technician, Visit
+from storage.models import Appointment, AppointmentStatus, Client, Nudge, Promise, Technician, Visit
 from storage.repositories import count_rows
 from tests.handlers.slack.sandbox.page import (
     ANA,
@@ -276,6 +276,27 @@ def test_the_next_working_morning_runs_the_jobs_then_and_the_reminder_arrives_as
     assert "Mark sent" not in [b.text for b in buttons(page.conversation(ANA))]
     assert session.scalars(select(Visit.followup_sent_at)).one() is not None
     assert "Only visible to you" in shown
+
+
+def test_a_clock_moved_right_after_someones_first_command_waits_for_their_time_zone(
+    page: PageClient, session: Session, sandbox_server: SandboxServer
+) -> None:
+    tuesday = ahead(1, 10)
+    page.clock(ANA, tuesday.isoformat())
+    # Ana's profile (Chicago) comes from users.info after the ack: slow here, as Slack can be.
+    sandbox_server.sandbox.standin.delay("users.info", 1.5)
+    page.type(ANA, VISIT)
+
+    moved = page.clock(ANA, "morning").json()
+
+    # Planned in Ana's working hours (not the workspace's UTC default): the day's reminder at 08:00 hers.
+    assert moved["sent"] == 1
+    assert session.scalars(select(Technician.timezone)).one() == "America/Chicago"
+    nudge = session.scalars(select(Nudge)).one()
+    assert (nudge.period, nudge.due_at) == (
+        (tuesday + timedelta(days=1)).date().isoformat(),
+        (tuesday.replace(hour=8) + timedelta(days=1)).astimezone(UTC),
+    )
 
 
 def test_commands_typed_after_moving_the_clock_happen_at_the_new_time(
