@@ -288,11 +288,16 @@ async function sendMessage() {
   await renderConversation();
 }
 
+function jobsRan(sent) {
+  if (!sent) return "Jobs ran: nothing was due.";
+  return `Jobs ran: ${sent} ${sent === 1 ? "message" : "messages"} sent.`;
+}
+
 async function moveClock(to) {
   for (const button of document.querySelectorAll(".clock-step")) button.disabled = true;
   try {
     const answer = await post("/sandbox/clock", { to });
-    if (answer.ok) toast(answer.sent ? `Jobs ran: ${answer.sent} message(s) sent.` : "Jobs ran: nothing was due.");
+    if (answer.ok) toast(jobsRan(answer.sent));
     await loadState();
   } finally {
     for (const button of document.querySelectorAll(".clock-step")) button.disabled = false;

@@ -129,7 +129,8 @@ def test_a_whole_story_in_the_browser(browser: Browser, sandbox: SandboxServer) 
 
     # The next working morning: the jobs run as of then, and the unsent follow-up comes back as a DM.
     page.click("text=Next working morning")
-    expect(page.locator("#toast")).to_contain_text("Jobs ran", timeout=WAIT_MS)
+    # Northwind's follow-up and the call about the cancelled appointment.
+    expect(page.locator("#toast")).to_have_text("Jobs ran: 2 messages sent.", timeout=WAIT_MS)
     expect(page.locator("#clock")).to_contain_text("8:00 AM")
     expect(page.locator("#pane")).to_contain_text("Northwind Clinic", timeout=WAIT_MS)
     reminder = page.locator("#pane .msg", has_text="hasn't gone out yet").last
