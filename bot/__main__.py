@@ -1,4 +1,5 @@
-"""`python -m bot` runs the bot; `python -m bot migrate` only applies database migrations (release phase)."""
+"""`python -m bot` runs the bot; `python -m bot migrate` only applies database migrations (release phase);
+`python -m bot import clients FILE.csv` imports a client list (bot.clientlist.cli)."""
 
 from __future__ import annotations
 
@@ -60,7 +61,17 @@ NO_PLATFORM_ANNOUNCE = "No Slack or Teams settings: starting the sandbox at {url
 
 def main(argv: list[str] | None = None) -> int:
     """Parse the arguments, read settings and run."""
-    parser = argparse.ArgumentParser(prog="python -m bot", description="Nudgebot, the Slack and Teams bot.")
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["import"]:
+        from bot.clientlist.cli import main as import_main
+
+        configure_logging("WARNING")
+        return import_main(argv[1:])
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description="Nudgebot, the Slack and Teams bot.",
+        epilog="python -m bot import clients FILE.csv imports a client list (python -m bot import -h).",
+    )
     parser.add_argument(
         "action",
         nargs="?",

@@ -338,6 +338,7 @@ class Core:
         """Store a person's display name and time zone as the chat platform reports them."""
         with self._technician(actor, self.services.clock()) as (_, _, technician):
             technician.display_name = profile.display_name or technician.display_name
+            technician.email = profile.email or technician.email
             if _zone(profile.timezone) is not None:
                 technician.timezone = profile.timezone
             technician.profile_fetched_at = self.services.clock()

@@ -31,6 +31,7 @@ class Profile:
 
     display_name: str | None
     timezone: str | None
+    email: str | None = None
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,8 @@ def test_the_bot_scopes_are_exactly_those_the_code_calls_for() -> None:
         used.add("chat:write")
     if "users_info" in source:
         used.add("users:read")
+    if 'profile.get("email")' in source:
+        used.add("users:read.email")
     if "files_upload_v2" in source:
         used.add("files:write")
     if "conversations_open" in source:

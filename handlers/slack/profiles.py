@@ -24,7 +24,9 @@ def profile_from_user(user: dict[str, Any]) -> Profile:
     name = (
         profile.get("display_name") or profile.get("real_name") or user.get("real_name") or user.get("name")
     )
-    return Profile(display_name=name or None, timezone=user.get("tz") or None)
+    return Profile(
+        display_name=name or None, timezone=user.get("tz") or None, email=profile.get("email") or None
+    )
 
 
 # users.info answers these for people we will never get a profile for; stop asking for a week.

@@ -1,0 +1,1 @@
+"""A PSA's client list: read from CSV, checked, and imported."""
