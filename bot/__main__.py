@@ -1,5 +1,7 @@
 """`python -m bot` runs the bot; `python -m bot migrate` only applies database migrations (release phase);
-`python -m bot import clients FILE.csv` imports a client list (bot.clientlist.cli)."""
+`python -m bot import clients FILE.csv` imports a client list (bot.clientlist.cli); `python -m bot export DIR`
+writes everything of a workspace to files, and `python -m bot import all FILE.json` restores them
+(bot.clientlist.backup)."""
 
 from __future__ import annotations
 
@@ -67,10 +69,17 @@ def main(argv: list[str] | None = None) -> int:
 
         configure_logging("WARNING")
         return import_main(argv[1:])
+    if argv[:1] == ["export"]:
+        from bot.clientlist.backup import export_main
+
+        configure_logging("WARNING")
+        return export_main(argv[1:])
     parser = argparse.ArgumentParser(
         prog="python -m bot",
         description="Nudgebot, the Slack and Teams bot.",
-        epilog="python -m bot import clients FILE.csv imports a client list (python -m bot import -h).",
+        epilog="python -m bot import clients FILE.csv imports a client list (python -m bot import -h); "
+        "python -m bot export DIR writes a workspace to files; python -m bot import all FILE.json "
+        "restores them.",
     )
     parser.add_argument(
         "action",

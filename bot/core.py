@@ -13,7 +13,19 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session
 
-from bot import digest, forms, home, listing, nudge_actions, nudges, preferences, promises, report, visits
+from bot import (
+    digest,
+    forms,
+    home,
+    listing,
+    nudge_actions,
+    nudges,
+    preferences,
+    promises,
+    report,
+    roster,
+    visits,
+)
 from bot.clients import CHOOSE, resolve, unresolved
 from bot.context import Context, Refused
 from bot.grammar import commands as grammar
@@ -70,6 +82,9 @@ _NAMING_A_CLIENT: dict[type, tuple[bool, str, Callable[[Context, Any, Client], R
     grammar.AddPromise: (True, grammar.PROMISE_EXAMPLE, promises.add),
     grammar.SetCadence: (False, grammar.CADENCE_EXAMPLE, preferences.set_cadence),
     grammar.ClientReport: (False, grammar.REPORT_EXAMPLE, report.client_report),
+    grammar.SetOwner: (False, grammar.OWNER_EXAMPLE, roster.set_owner),
+    grammar.RenameClient: (False, grammar.RENAME_EXAMPLE, roster.rename),
+    grammar.ArchiveClient: (False, grammar.ARCHIVE_EXAMPLE, roster.archive),
 }
 
 
@@ -172,6 +187,11 @@ class Core:
             "promise": '/promise "Acme Dental" send the revised quote by Friday',
             "cadence": grammar.CADENCE_EXAMPLE,
             "report": grammar.REPORT_EXAMPLE,
+            "owner": grammar.OWNER_EXAMPLE,
+            "rename": grammar.RENAME_EXAMPLE,
+            "merge": grammar.MERGE_EXAMPLE,
+            "archive": grammar.ARCHIVE_EXAMPLE,
+            "unarchive": grammar.UNARCHIVE_EXAMPLE,
         }
         return unresolved(
             ctx,
@@ -225,6 +245,25 @@ class Core:
                 return digest.on_demand(ctx)
             case grammar.DigestHere():
                 return digest.choose_channel(ctx)
+            case grammar.ListClients():
+                return roster.list_clients(ctx, parsed)
+            case grammar.ExportData():
+                return roster.export(ctx)
+            case grammar.MergeClients(client=duplicate, into=kept):
+                found = [
+                    resolve(
+                        ctx,
+                        ref,
+                        command=invocation.command,
+                        text=invocation.text,
+                        request_key=invocation.request_key,
+                        may_create=False,
+                        force_new=False,
+                        example=grammar.MERGE_EXAMPLE,
+                    )
+                    for ref in (duplicate, kept)
+                ]
+                return roster.merge_asked(ctx, parsed, *found)
         may_create, example, act = _NAMING_A_CLIENT[type(parsed)]
         ref = parsed.client
         assert ref is not None  # ListOpen without a client was answered above
@@ -250,6 +289,9 @@ class Core:
             visits.NARROW_WINDOW: lambda ctx, value: visits.narrow_window(ctx, _number(value)),
             promises.KEPT: promises.kept_pressed,
             digest.REQUEST: lambda ctx, value: digest.on_demand(ctx),
+            roster.MERGE: roster.merge_pressed,
+            roster.ARCHIVE: roster.archive_pressed,
+            roster.PAGE: roster.next_page,
             **nudge_actions.HANDLERS,
         }
         handler = handlers.get(press.action)

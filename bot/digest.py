@@ -257,6 +257,14 @@ def technician_name(user_id: str, display_name: str | None) -> str:
     return _cut(name, NAME_CHARS) if name else f"a technician ({user_id})"
 
 
+def _latest(touched: datetime | None, recorded: datetime | None) -> datetime | None:
+    """A client's last touch by then: its latest logged touch, or the last contact recorded on the client
+    (an imported client list's), whichever is later."""
+    if touched is None or recorded is None:
+        return touched or recorded
+    return max(touched, recorded)
+
+
 def gather(session: Session, *, workspace_id: int, end: datetime, tz: ZoneInfo) -> Snapshot:
     """Read what the digest of the week ending at `end` needs, as it stood at `end`."""
     bounds = week_bounds(end, tz)
@@ -278,8 +286,17 @@ def gather(session: Session, *, workspace_id: int, end: datetime, tz: ZoneInfo) 
     )
     touched = [repo.last_touches(session, workspace_id=workspace_id, before=bound) for bound in bounds[1:]]
     clients = tuple(
-        ClientFact(name, owner, cadence, created, tuple(week.get(client_id) for week in touched))
-        for client_id, name, owner, cadence, created in repo.clients_existing(
+        ClientFact(
+            name,
+            owner,
+            cadence,
+            created,
+            tuple(
+                _latest(week.get(client_id), last if last is not None and last < bound else None)
+                for week, bound in zip(touched, bounds[1:], strict=True)
+            ),
+        )
+        for client_id, name, owner, cadence, created, last in repo.clients_existing(
             session, workspace_id=workspace_id, end=end
         )
     )

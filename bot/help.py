@@ -24,6 +24,10 @@ VISIT_USAGE = """*Log a visit* (and get the follow-up e-mail drafted):
 *Monthly report* for a client, to paste into an e-mail (and as a file):
 /visit report Acme Dental  ·  /visit report Acme Dental October  ·  /visit report Acme Dental 2026-10
 *Team digest* now (managers): /visit digest
+*Your clients*, most overdue first: /visit clients  ·  /visit clients overdue  ·  /visit clients me
+*Change a client*: /visit owner Acme Dental @ana  ·  /visit rename Acme Dentl to Acme Dental
+/visit merge Acme Dentl into Acme Dental  ·  /visit archive Acme Dental  ·  /visit unarchive Acme Dental
+*Export* everything of the team (managers, as a zip file): /visit export
 Type /visit alone for a form."""
 
 PROMISE_USAGE = """*Record a promise* (it needs a due date):
@@ -43,5 +47,5 @@ def usage(command: str, *, shares_files: bool = True) -> Reply:
     """The help for one command (where the platform shares no files, the report is said to come without)."""
     text = VISIT_USAGE if command == "visit" else PROMISE_USAGE
     if not shares_files:
-        text = text.replace(" (and as a file)", "")
+        text = text.replace(" (and as a file)", "").replace(" (managers, as a zip file)", " (managers)")
     return Reply(summary=f"How to use /{command}", blocks=(Section(text), Note(DETAILS)), tone="info")

@@ -155,7 +155,7 @@ def checkin_due(client: Client, hours: WorkingHours, now: datetime) -> Due | Non
     and from the first working day on or after either, so a weekend never shortens a round.
     """
     due_at = checkin_due_at(client)
-    if now < due_at:
+    if now < due_at or client.archived_at is not None:
         return None
     snoozed = client.checkin_snoozed_until
     if snoozed is not None and now < snoozed:

@@ -165,6 +165,7 @@ def plan_checkins(session: Session, hours: _Hours, now: datetime) -> list[dict[s
         query = select(Client).where(
             Client.checkin_cadence_days == cadence,
             Client.owner_id.is_not(None),
+            Client.archived_at.is_(None),
             or_(
                 and_(Client.last_touch_at.is_not(None), Client.last_touch_at <= cutoff),
                 and_(Client.last_touch_at.is_(None), Client.created_at <= cutoff),

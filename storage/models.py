@@ -151,6 +151,8 @@ class Client(Base):
     checkin_snoozed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_touch_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # A client who left: no check-in reminders, out of the digest's figures, its history kept.
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     owner: Mapped[Technician | None] = relationship()
 

@@ -334,11 +334,12 @@ def latest_activity(session: Session) -> datetime | None:
 
 
 def owned_clients_not_snoozed(session: Session, *, owner_id: int, now: datetime) -> Sequence[Client]:
-    """The clients a technician owns whose check-in reminders are not snoozed at `now`."""
+    """The clients a technician owns, not archived, whose check-in reminders are not snoozed at `now`."""
     return session.scalars(
         select(Client)
         .where(
             Client.owner_id == owner_id,
+            Client.archived_at.is_(None),
             or_(Client.checkin_snoozed_until.is_(None), Client.checkin_snoozed_until <= now),
         )
         .order_by(Client.id)
@@ -355,9 +356,12 @@ def workspace_technicians(session: Session, *, workspace_id: int) -> Sequence[Te
 
 
 def owned_clients(session: Session, *, workspace_id: int) -> Sequence[Client]:
-    """Every client of a workspace that has an owner (whose check-ins someone looks after)."""
+    """Every client of a workspace that has an owner and is not archived (whose check-ins someone
+    looks after)."""
     return session.scalars(
-        select(Client).where(Client.workspace_id == workspace_id, Client.owner_id.is_not(None))
+        select(Client).where(
+            Client.workspace_id == workspace_id, Client.owner_id.is_not(None), Client.archived_at.is_(None)
+        )
     ).all()
 
 
@@ -495,11 +499,23 @@ def uncalled_cancellations(
 
 def clients_existing(
     session: Session, *, workspace_id: int, end: datetime
-) -> Sequence[Row[tuple[int, str, int | None, int, datetime]]]:
-    """Clients added before `end`, as (id, name, owner id, cadence in days, created at), by name."""
+) -> Sequence[Row[tuple[int, str, int | None, int, datetime, datetime | None]]]:
+    """Clients added before `end` and not archived by then, as (id, name, owner id, cadence in days,
+    created at, last touch), by name. The last touch may come from an imported client list."""
     return session.execute(
-        select(Client.id, Client.name, Client.owner_id, Client.checkin_cadence_days, Client.created_at)
-        .where(Client.workspace_id == workspace_id, Client.created_at < end)
+        select(
+            Client.id,
+            Client.name,
+            Client.owner_id,
+            Client.checkin_cadence_days,
+            Client.created_at,
+            Client.last_touch_at,
+        )
+        .where(
+            Client.workspace_id == workspace_id,
+            Client.created_at < end,
+            or_(Client.archived_at.is_(None), Client.archived_at >= end),
+        )
         .order_by(Client.name, Client.id)
     ).all()
 

@@ -1,4 +1,5 @@
-"""`python -m bot import clients FILE.csv [--workspace ID] [--dry-run] [--skip-bad-rows] [--dates mdy|dmy]`.
+"""`python -m bot import clients FILE.csv [--workspace ID] [--dry-run] [--skip-bad-rows] [--dates mdy|dmy]`,
+and `python -m bot import all FILE.json` (a whole workspace from `python -m bot export`, in backup.py).
 
 Exit status: 0 imported (or, on a dry run, importable), 1 rows with problems, 2 a file or setting unusable.
 """
@@ -30,19 +31,25 @@ _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 PROGRESS_FROM = 2000  # rows: shorter files finish before a bar would be worth drawing
 
 
-def find_workspace(session: Session, given: str | None, now: datetime) -> Workspace:
-    """The workspace named by its Slack team id or Teams tenant id, or the only one there is."""
+def find_workspace(session: Session, given: str | None, now: datetime, *, create: bool = True) -> Workspace:
+    """The workspace named by its Slack team id or Teams tenant id, or the only one there is; an id not seen
+    yet makes a new workspace unless `create` is false."""
     workspaces = session.scalars(select(Workspace).order_by(Workspace.id)).all()
     if given:
         for workspace in workspaces:
             if workspace.external_id.casefold() == given.casefold():
                 return workspace
+        if not create:
+            known = ", ".join(f"{w.external_id} ({w.platform})" for w in workspaces) or "none yet"
+            raise SettingsError(f"Nudgebot has no workspace {given} (it has: {known})")
         # Not seen yet (nobody has used the bot): the import may come first. Tenant ids are in lower case.
         if _GUID.match(given):
             return repo.ensure_workspace(session, team_id=given.lower(), now=now, platform="teams")
         return repo.ensure_workspace(session, team_id=given, now=now)
     if len(workspaces) == 1:
         return workspaces[0]
+    if not workspaces and not create:
+        raise SettingsError("Nudgebot has no workspace yet")
     if not workspaces:
         raise SettingsError(
             "Nudgebot has no workspace yet: give yours, e.g. --workspace T0123ABCD (your Slack team id) "
@@ -123,13 +130,22 @@ def run(services: Services, path: Path, args: argparse.Namespace, out: TextIO) -
 
 
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["all"]:
+        from bot.clientlist.backup import restore_main
+
+        return restore_main(argv[1:])
     parser = argparse.ArgumentParser(
         prog="python -m bot import",
         description="Import your clients from a PSA's CSV export (ConnectWise PSA, Autotask, HaloPSA, "
         "Syncro, Kaseya BMS, or any spreadsheet with a Company column).",
     )
-    parser.add_argument("what", choices=["clients"], help="what the file holds")
-    parser.add_argument("file", type=Path, help="the CSV file")
+    parser.add_argument(
+        "what",
+        choices=["clients", "all"],
+        help="what the file holds: clients (a CSV file), or all (python -m bot export's "
+        "nudgebot-export.json, restored into an empty database: python -m bot import all -h)",
+    )
+    parser.add_argument("file", type=Path, help="the CSV file (or the JSON file)")
     parser.add_argument(
         "--workspace", help="your Slack team id or Teams tenant id (needed when there are several)"
     )

@@ -47,6 +47,13 @@ RESUME_EXAMPLE = "/visit resume"
 HOURS_EXAMPLE = "/visit hours 7:30-16 mon-fri"
 REPORT_EXAMPLE = "/visit report Acme Dental November"
 DIGEST_EXAMPLE = "/visit digest"
+CLIENTS_EXAMPLE = "/visit clients overdue"
+OWNER_EXAMPLE = "/visit owner Acme Dental @ana"
+RENAME_EXAMPLE = "/visit rename Acme Dentl to Acme Dental"
+MERGE_EXAMPLE = "/visit merge Acme Dentl into Acme Dental"
+ARCHIVE_EXAMPLE = "/visit archive Acme Dental"
+UNARCHIVE_EXAMPLE = "/visit unarchive Acme Dental"
+EXPORT_EXAMPLE = "/visit export"
 
 VISIT_ACTIONS = (
     "log",
@@ -62,9 +69,21 @@ VISIT_ACTIONS = (
     "hours",
     "report",
     "digest",
+    "clients",
+    "owner",
+    "rename",
+    "merge",
+    "archive",
+    "unarchive",
+    "export",
 )
 # Words added after clients were named freely: an existing client named like one still logs.
 SETTINGS_ACTIONS = frozenset({"cadence", "pause", "resume", "hours", "report", "digest"})
+ROSTER_ACTIONS = frozenset({"clients", "owner", "rename", "merge", "archive", "unarchive", "export"})
+# `/visit clients …`: which clients to list (anything else names an owner).
+CLIENT_VIEWS = frozenset({"overdue", "all"})
+# Who owns nobody's clients, in `/visit owner Acme Dental nobody`.
+_NOBODY = {"nobody", "none", "noone", "no-one", "-"}
 MAX_CADENCE_DAYS = 365
 MAX_PAUSE_DAYS = 365
 PROMISE_ACTIONS = ("done", "move", "list", "help")
@@ -231,6 +250,51 @@ class DigestHere:
 
 
 @dataclass(frozen=True)
+class ListClients:
+    """`/visit clients [overdue|all|@person|me]`: the clients, most overdue for a check-in first."""
+
+    view: Literal["active", "overdue", "all", "owner"]
+    owner: str | None = None  # as typed: a mention, a display name, an e-mail, or "me"
+
+
+@dataclass(frozen=True)
+class SetOwner:
+    """`/visit owner Acme Dental @ana` (or `nobody`): who checks in with the client."""
+
+    client: ClientRef
+    owner: str | None
+
+
+@dataclass(frozen=True)
+class RenameClient:
+    """`/visit rename Acme Dentl to Acme Dental`."""
+
+    client: ClientRef
+    new_name: str
+
+
+@dataclass(frozen=True)
+class MergeClients:
+    """`/visit merge Acme Dentl into Acme Dental`: the duplicate's history moves, then it is gone."""
+
+    client: ClientRef  # the duplicate
+    into: ClientRef
+
+
+@dataclass(frozen=True)
+class ArchiveClient:
+    """`/visit archive Acme Dental` (a client who left) or `/visit unarchive Acme Dental`."""
+
+    client: ClientRef
+    archived: bool
+
+
+@dataclass(frozen=True)
+class ExportData:
+    """`/visit export`: a manager gets everything of the workspace as a zip file."""
+
+
+@dataclass(frozen=True)
 class Help:
     """`/visit help` or `/promise help`."""
 
@@ -284,6 +348,12 @@ VisitCommand = (
     | ClientReport
     | ShowDigest
     | DigestHere
+    | ListClients
+    | SetOwner
+    | RenameClient
+    | MergeClients
+    | ArchiveClient
+    | ExportData
 )
 PromiseCommand = AddPromise | PromiseDone | MovePromise | ListPromises | Help
 Parsed = VisitCommand | PromiseCommand | NeedClient | ParseError
@@ -305,6 +375,10 @@ def candidate_keys(text: str) -> set[str]:
     keys: set[str] = set()
     for skip in (0, 1):
         keys.update(match_key(name) for name, _ in client_prefixes(words[skip:]))
+    # `/visit merge Acme Dentl into Acme Dental`: the client kept is named after "into".
+    for index, word in enumerate(words):
+        if not word.quoted and word.text.lower() == "into":
+            keys.update(match_key(name) for name, _ in client_prefixes(words[index + 1 :]))
     return keys
 
 
@@ -611,6 +685,80 @@ def _settings(
     return ResumeNudges()
 
 
+def _whole_client(words: list[Word], known: Collection[str], action: str) -> ClientRef | NeedClient:
+    """The client all of `words` names, or a NeedClient asking which one."""
+    found = _known_client(words, known)
+    if found is None or found[1] != len(words) or not found[0].known:
+        return _need_client(action, words)
+    return found[0]
+
+
+def _split_at(words: list[Word], marker: str) -> int | None:
+    """The index of the last unquoted `marker` word with words on both sides of it."""
+    for index in range(len(words) - 2, 0, -1):
+        if not words[index].quoted and words[index].text.lower() == marker:
+            return index
+    return None
+
+
+def _roster(action: str, text: str, words: list[Word], known: Collection[str]) -> VisitCommand | NeedClient:
+    if action == "export":
+        if words:
+            raise _Refusal(
+                "“export” needs nothing after it: it sends everything of the team.", EXPORT_EXAMPLE
+            )
+        return ExportData()
+    if action == "clients":
+        said = _rest(text, words, 0)
+        if not said:
+            return ListClients("active")
+        if said.lower() in CLIENT_VIEWS:
+            return ListClients("overdue" if said.lower() == "overdue" else "all")
+        return ListClients("owner", said)
+    examples = {
+        "owner": OWNER_EXAMPLE,
+        "rename": RENAME_EXAMPLE,
+        "merge": MERGE_EXAMPLE,
+        "archive": ARCHIVE_EXAMPLE,
+        "unarchive": UNARCHIVE_EXAMPLE,
+    }
+    example = examples[action]
+    if not words:
+        raise _Refusal("Which client?", example)
+    if action in ("archive", "unarchive"):
+        client = _whole_client(words, known, action)
+        if isinstance(client, NeedClient):
+            return client
+        return ArchiveClient(client, archived=action == "archive")
+    if action == "owner":
+        if len(words) < 2:
+            raise _Refusal("Which client, and who owns it? Mention them after the client's name.", example)
+        who = words[-1].text
+        client = _whole_client(words[:-1], known, action)
+        if isinstance(client, NeedClient):
+            return client
+        return SetOwner(client, None if who.lower() in _NOBODY else who)
+    marker = "to" if action == "rename" else "into"
+    at = _split_at(words, marker)
+    if at is None:
+        raise _Refusal(f"Put “{marker}” between the two names.", example)
+    client = _whole_client(words[:at], known, action)
+    if isinstance(client, NeedClient):
+        return client
+    if action == "rename":
+        new_name = _rest(text, words, at + 1)
+        if words[at + 1].quoted and at + 2 == len(words):
+            new_name = words[at + 1].text
+        _check_name(ClientRef(new_name, False, 0, 0), example)
+        return RenameClient(client, new_name)
+    into = _whole_client(words[at + 1 :], known, action)
+    if isinstance(into, NeedClient):
+        return into
+    if match_key(into.name) == match_key(client.name):
+        raise _Refusal("Those are the same client: name the duplicate, then the one to keep.", example)
+    return MergeClients(client, into)
+
+
 def _logs_a_known_client(text: str, words: list[Word], known: Collection[str]) -> LogVisit | None:
     """A visit to an existing client whose name starts with a settings word ("Hours Plus 1h …")."""
     found = _known_client(words, known)
@@ -648,6 +796,8 @@ def parse_visit(
             return _log(text, rest, known)
         if action in SETTINGS_ACTIONS:
             return _logs_a_known_client(text, words, known) or _settings(action, text, rest, known, now, tz)
+        if action in ROSTER_ACTIONS:
+            return _logs_a_known_client(text, words, known) or _roster(action, text, rest, known)
         return _log(text, words, known)
     except UnclosedQuote:
         return ParseError("A quote is opened but never closed.", '/visit "Café Müller GmbH" 45m reset VPN')

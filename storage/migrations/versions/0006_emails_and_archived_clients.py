@@ -1,11 +1,12 @@
-"""Technicians' e-mail addresses, from their chat profile, so an imported client list can name owners by them.
+"""Technicians' e-mail addresses, and archived clients: what a client list managed from a PSA needs.
 
 Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-06
 
 A PSA's export names each client's account manager by name or e-mail; Slack's users.info gives the
-e-mail (with the users:read.email scope), and it is stored beside the display name.
+e-mail (with the users:read.email scope), and it is stored beside the display name. A client who left
+is archived, not deleted: no more reminders, out of the digest's figures, its history kept.
 """
 
 from collections.abc import Sequence
@@ -22,8 +23,12 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("technicians", schema=None) as batch_op:
         batch_op.add_column(sa.Column("email", sa.String(length=320), nullable=True))
+    with op.batch_alter_table("clients", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("archived_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("clients", schema=None) as batch_op:
+        batch_op.drop_column("archived_at")
     with op.batch_alter_table("technicians", schema=None) as batch_op:
         batch_op.drop_column("email")
