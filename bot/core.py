@@ -381,6 +381,7 @@ class Core:
         with self._technician(actor, self.services.clock()) as (_, _, technician):
             technician.display_name = profile.display_name or technician.display_name
             technician.email = profile.email or technician.email
+            technician.full_name = profile.full_name or technician.full_name
             if _zone(profile.timezone) is not None:
                 technician.timezone = profile.timezone
             technician.profile_fetched_at = self.services.clock()

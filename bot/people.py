@@ -32,6 +32,7 @@ class Profile:
     display_name: str | None
     timezone: str | None
     email: str | None = None
+    full_name: str | None = None
 
 
 @dataclass(frozen=True)

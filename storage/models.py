@@ -103,8 +103,10 @@ class Technician(Base):
     # to open a 1:1 chat with them; None on Slack.
     member_id: Mapped[str | None] = mapped_column(String(300))
     display_name: Mapped[str | None] = mapped_column(String(200))
-    # From the chat profile (Slack's users:read.email); how an imported client list may name an owner.
+    # From the chat profile: how an imported client list may name an owner, where the display name is
+    # often a first name (the e-mail needs Slack's users:read.email).
     email: Mapped[str | None] = mapped_column(String(320))
+    full_name: Mapped[str | None] = mapped_column(String(200))
     # IANA zone from the chat profile; None until the profile has been fetched.
     timezone: Mapped[str | None] = mapped_column(String(64))
     profile_fetched_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -137,12 +137,12 @@ def parse_when(text: str, order: DateOrder, zone: ZoneInfo) -> datetime | None:
 
 
 class Owners:
-    """The workspace's technicians, found by display name, user id or e-mail, without case."""
+    """The workspace's technicians, found by display name, full name, user id or e-mail, without case."""
 
     def __init__(self, technicians: Sequence[Technician]) -> None:
         self.by: dict[str, set[int]] = {}
         for technician in technicians:
-            for said in (technician.display_name, technician.user_id, technician.email):
+            for said in (technician.display_name, technician.full_name, technician.user_id, technician.email):
                 if said:
                     self.by.setdefault(match_key(said.lstrip("@")), set()).add(technician.id)
 

@@ -25,7 +25,10 @@ def profile_from_user(user: dict[str, Any]) -> Profile:
         profile.get("display_name") or profile.get("real_name") or user.get("real_name") or user.get("name")
     )
     return Profile(
-        display_name=name or None, timezone=user.get("tz") or None, email=profile.get("email") or None
+        display_name=name or None,
+        timezone=user.get("tz") or None,
+        email=profile.get("email") or None,
+        full_name=profile.get("real_name") or user.get("real_name") or None,
     )
 
 

@@ -422,3 +422,14 @@ def test_the_file_is_read_in_one_go_even_when_long(db: Session) -> None:
     assert (summary.created, summary.problems) == (3000, [])
     assert len(clients(db)) == 3000
     assert NOW - clients(db)["Client 00042"].last_touch_at < timedelta(days=31)
+
+
+def test_an_owner_is_found_by_the_full_name_where_the_display_name_is_a_first_name(db: Session) -> None:
+    kai = repo.ensure_technician(db, workspace_id=workspace_id(db), user_id="U0KAI", now=NOW)
+    kai.display_name, kai.full_name = "Kai", "Kai Tanaka"
+    db.commit()
+
+    summary = run_import(db, (HEADER + "Sunrise Bakery,,,,Kai Tanaka,\n").encode())
+
+    assert summary.problems == []
+    assert owner_of(db, clients(db)["Sunrise Bakery"]) == "Kai"

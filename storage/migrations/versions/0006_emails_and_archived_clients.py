@@ -4,8 +4,9 @@ Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-06
 
-A PSA's export names each client's account manager by name or e-mail; Slack's users.info gives the
-e-mail (with the users:read.email scope), and it is stored beside the display name. A client who left
+A PSA's export names each client's account manager by full name or e-mail, where a chat display name is
+often a first name; Slack's users.info gives both (the e-mail with the users:read.email scope), and they
+are stored beside the display name. A client who left
 is archived, not deleted: no more reminders, out of the digest's figures, its history kept.
 """
 
@@ -23,6 +24,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("technicians", schema=None) as batch_op:
         batch_op.add_column(sa.Column("email", sa.String(length=320), nullable=True))
+        batch_op.add_column(sa.Column("full_name", sa.String(length=200), nullable=True))
     with op.batch_alter_table("clients", schema=None) as batch_op:
         batch_op.add_column(sa.Column("archived_at", sa.DateTime(timezone=True), nullable=True))
 
@@ -31,4 +33,5 @@ def downgrade() -> None:
     with op.batch_alter_table("clients", schema=None) as batch_op:
         batch_op.drop_column("archived_at")
     with op.batch_alter_table("technicians", schema=None) as batch_op:
+        batch_op.drop_column("full_name")
         batch_op.drop_column("email")

@@ -36,8 +36,9 @@ def test_a_first_visit_is_answered_before_slack_returns_the_profile(
 
     technician = wait_for_profile(session, timeout=SLOW_SLACK_S + 5)
     # The e-mail too: an imported client list may name its owner by it.
-    assert (technician.display_name, technician.timezone, technician.email) == (
+    assert (technician.display_name, technician.full_name, technician.timezone, technician.email) == (
         "Ana",
+        "Ana Tech",
         "America/Chicago",
         "Ana@example.com",
     )
