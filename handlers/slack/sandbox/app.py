@@ -150,7 +150,13 @@ def build_sandbox(*, database_url: str = DATABASE, port: int = 3000, log_level: 
     token, secret = f"xoxb-sandbox-{secrets.token_hex(12)}", secrets.token_hex(16)
     standin = SlackStandIn(valid_tokens={token})
     for person in PEOPLE:
-        standin.add_user(person.id, real_name=person.name, display_name=person.name.split()[0], tz=person.tz)
+        standin.add_user(
+            person.id,
+            real_name=person.name,
+            display_name=person.name.split()[0],
+            tz=person.tz,
+            email=person.email,
+        )
     standin.start()
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None,

@@ -28,6 +28,11 @@ class Person:
     manager: bool = False
     role: str = "Technician"
 
+    @property
+    def email(self) -> str:
+        """The company address, as Slack's profile gives it (a client list may name an owner by it)."""
+        return ".".join(self.name.lower().split()) + "@nudgebot.example"
+
 
 PEOPLE = (
     Person("U0ANA", "Ana Lopez", "America/Chicago"),
