@@ -26,6 +26,7 @@ from bot import (
     roster,
     visits,
 )
+from bot.clientlist import chat as clientlist_chat
 from bot.clients import CHOOSE, resolve, unresolved
 from bot.context import Context, Refused
 from bot.grammar import commands as grammar
@@ -278,6 +279,17 @@ class Core:
             example=example,
         )
         return act(ctx, parsed, client)
+
+    def import_file(
+        self, actor: Actor, request_key: str | None, *, filename: str, data: bytes, said: str
+    ) -> Reply:
+        """A client list someone sent the bot in a direct message."""
+        reply, refusal, _ = self._run(
+            actor,
+            request_key,
+            lambda ctx: clientlist_chat.import_sent_file(ctx, filename=filename, data=data, said=said),
+        )
+        return refusal or reply or ALREADY_DONE
 
     def press(self, press: Press) -> Reply:
         """Handle a button; every one is safe to press twice."""

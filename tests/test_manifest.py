@@ -32,7 +32,7 @@ def test_interactivity_events_and_app_home_are_on() -> None:
         "is_enabled": True,
         "request_url": "https://nudgebot.example.com/slack/events",
     }
-    assert settings["event_subscriptions"]["bot_events"] == ["app_home_opened"]
+    assert settings["event_subscriptions"]["bot_events"] == ["app_home_opened", "message.im"]
     assert manifest()["features"]["app_home"]["home_tab_enabled"] is True
 
 
@@ -45,6 +45,10 @@ def test_the_bot_scopes_are_exactly_those_the_code_calls_for() -> None:
         used.add("users:read")
     if 'profile.get("email")' in source:
         used.add("users:read.email")
+    if 'app.event("message")' in source:
+        used.add("im:history")
+    if "url_private_download" in source:
+        used.add("files:read")
     if "files_upload_v2" in source:
         used.add("files:write")
     if "conversations_open" in source:

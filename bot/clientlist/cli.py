@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.clientlist.csvfile import FileProblem, read_table
-from bot.clientlist.importer import Summary, import_table
+from bot.clientlist.importer import Summary, describe, import_table
 from bot.services import Services
 from bot.settings import SettingsError, load_settings
 from bot.wiring import build_services
@@ -83,24 +83,8 @@ class Bar:
 
 
 def report(summary: Summary, *, dry_run: bool) -> str:
-    """What the import did, in a few lines; every problem with its line."""
-    lines: list[str] = []
-    for problem in summary.problems:
-        lines.append(f"line {problem.line}: {problem.text}" if problem.line else problem.text)
-    bad_lines = len({p.line for p in summary.problems if p.line})
-    counts = f"{summary.created} created, {summary.updated} updated, {summary.unchanged} unchanged"
-    if summary.problems and not summary.skipped:
-        lines.append(
-            f"Nothing imported: {bad_lines} of {summary.rows} rows have problems (listed above). "
-            "Fix them and import again, or add --skip-bad-rows to import the other rows."
-        )
-    elif dry_run:
-        skipped = f", {bad_lines} skipped (listed above)" if summary.problems else ""
-        lines.append(f"Dry run, nothing written: {summary.rows} rows would give {counts}{skipped}.")
-    else:
-        skipped = f", {bad_lines} skipped (listed above)" if summary.problems else ""
-        lines.append(f"Imported {summary.rows} rows: {counts}{skipped}.")
-    return "\n".join(lines)
+    """What the import did, as the command prints it."""
+    return "\n".join(describe(summary, dry_run=dry_run))
 
 
 def run(services: Services, path: Path, args: argparse.Namespace, out: TextIO) -> int:

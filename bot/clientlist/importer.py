@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from rapidfuzz import fuzz, process
@@ -34,6 +35,10 @@ _ISO = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T ](.*))?$")
 _NUMERIC = re.compile(r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{2}|\d{4})(?:[ T](.*))?$")
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?\s*([AaPp][Mm])?(?:Z|[+-]\d{2}:?\d{2})?$")
 FIELDS = ("contact_name", "contact_email", "contact_phone", "owner_id", "checkin_cadence_days")
+
+
+# Where the import was asked for, which says how to ask again: the command's options, or words in chat.
+Asking = Literal["command", "chat"]
 
 
 @dataclass(frozen=True)
@@ -93,13 +98,13 @@ class DateOrder:
         if day_first != month_first:
             self.day_first = day_first
 
-    def problem(self, column: str) -> str | None:
+    def problem(self, column: str, asking: Asking) -> str | None:
         """Why the file's dates can't be read, when their order can't be told."""
         if self.day_first is None and self.ambiguous_line is not None:
-            return (
-                f"The dates in “{column}” could be month/day or day/month (line {self.ambiguous_line}): "
-                "run again with --dates mdy (10/14/2026) or --dates dmy (14/10/2026)"
-            )
+            said = f"The dates in “{column}” could be month/day or day/month (line {self.ambiguous_line}): "
+            if asking == "chat":
+                return said + "send the file again with “dates mdy” (10/14/2026) or “dates dmy” (14/10/2026)"
+            return said + "run again with --dates mdy (10/14/2026) or --dates dmy (14/10/2026)"
         return None
 
 
@@ -329,12 +334,13 @@ def import_table(
     dates: str | None = None,
     skip_bad_rows: bool = False,
     dry_run: bool = False,
+    asking: Asking = "command",
     progress: Callable[[str, int, int], None] = lambda phase, done, total: None,
 ) -> Summary:
     """Check every row, then (unless a dry run, or a problem without `skip_bad_rows`) write the clients."""
     summary = Summary(rows=len(table.rows), skipped=skip_bad_rows)
     order = DateOrder(table.rows, dates)
-    unreadable = order.problem(table.columns.get("last_contact", ""))
+    unreadable = order.problem(table.columns.get("last_contact", ""), asking)
     if unreadable:
         summary.problems.append(Problem(0, unreadable))
         return summary
@@ -362,3 +368,24 @@ def import_table(
         progress=lambda done: progress("writing", done, len(planned)),
     )
     return summary
+
+
+def describe(summary: Summary, *, dry_run: bool, asking: Asking = "command") -> list[str]:
+    """What an import did, in a few lines after every problem with its line."""
+    lines = [f"line {p.line}: {p.text}" if p.line else p.text for p in summary.problems]
+    bad_lines = len({p.line for p in summary.problems if p.line})
+    counts = f"{summary.created} created, {summary.updated} updated, {summary.unchanged} unchanged"
+    skipped = f", {bad_lines} skipped (listed above)" if summary.problems else ""
+    if summary.problems and not summary.skipped:
+        again = (
+            "send it again with “skip bad rows” in the message" if asking == "chat" else "add --skip-bad-rows"
+        )
+        lines.append(
+            f"Nothing imported: {bad_lines} of {summary.rows} rows have problems (listed above). "
+            f"Fix them and import again, or {again} to import the other rows."
+        )
+    elif dry_run:
+        lines.append(f"Dry run, nothing written: {summary.rows} rows would give {counts}{skipped}.")
+    else:
+        lines.append(f"Imported {summary.rows} rows: {counts}{skipped}.")
+    return lines

@@ -8,12 +8,14 @@ import logging
 import re
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.clientlist.chat import SUFFIXES as CSV_SUFFIXES
 from bot.core import Core, Handled
 from bot.forms import SETTINGS_FORM, VISIT_FORM
 from bot.home import NOTICE_BLOCKS
@@ -34,6 +36,31 @@ FILE_FAILED = Reply(
     tone="error",
 )
 # Every action id the core hands out: "area.verb", plus the "#n" the renderer adds.
+# A client list sent in a DM: where Slack keeps it, and the most we fetch.
+SLACK_FILE_HOST = "files.slack.com"
+MAX_SHARED_FILE_BYTES = 10 * 1024 * 1024
+WEB_TIMEOUT_S = 30
+DM_HINT = Reply(
+    summary="Type /visit or /promise",
+    blocks=(
+        Section(
+            ":wave: I answer `/visit` and `/promise` (try `/visit help`), here or in any channel. "
+            "Managers can send me a client list exported from the PSA, as a CSV file, to import it."
+        ),
+    ),
+    tone="info",
+)
+FILE_UNREADABLE = Reply(
+    summary="I couldn't read that file",
+    blocks=(
+        Section(
+            ":warning: I couldn't read that file from Slack: it may be over 10 MB, or Nudgebot's app lacks "
+            "the files:read scope (see the README's manifest). Send it again, or import it on the server "
+            "with `python -m bot import clients FILE.csv`."
+        ),
+    ),
+    tone="error",
+)
 ACTION_IDS = re.compile(r"^[a-z]+\.[a-z]+(#\d+)?$")
 # "Change settings" on App Home opens a form, which needs the press's trigger id: its own listener.
 SETTINGS_BUTTON = re.compile(r"^home\.settings(#\d+)?$")
@@ -239,6 +266,68 @@ class SlackListeners:
         except SlackApiError as failure:
             logger.warning("could not DM %s: %s", user, failure.response.get("error"))
 
+    async def message(self, event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient) -> None:
+        """A file sent to the bot in its DM: a client list to import, read after the event is acknowledged."""
+        if event.get("channel_type") != "im" or event.get("bot_id") or not event.get("user"):
+            return
+        actor = Actor(workspace=str(body.get("team_id", "")), user=str(event["user"]))
+        if event.get("subtype") is None:
+            # Words typed in the DM: the bot answers slash commands, so say which.
+            self.background.spawn(self._direct_message(client, actor.user, DM_HINT), what="DM hint")
+            return
+        files = [f for f in event.get("files") or [] if isinstance(f, dict)]
+        if event.get("subtype") != "file_share" or not files:
+            return
+        request_key = f"event:{body.get('event_id')}" if body.get("event_id") else None
+        said = str(event.get("text") or "")
+        self.background.spawn(
+            self._import_sent_file(client, actor, files[0], said, request_key), what="client list import"
+        )
+
+    async def _import_sent_file(
+        self, client: AsyncWebClient, actor: Actor, file: dict[str, Any], said: str, request_key: str | None
+    ) -> None:
+        name = str(file.get("name") or "file")
+        # Not a CSV: the core refuses it by its name, so its bytes are never fetched.
+        data = await self._download(client, file) if name.lower().endswith(CSV_SUFFIXES) else b""
+        if data is None:
+            await self._direct_message(client, actor.user, FILE_UNREADABLE)
+            return
+        future = self.runner.start(
+            lambda: self.core.import_file(actor, request_key, filename=name, data=data, said=said)
+        )
+        try:
+            reply = await future
+        except Exception:
+            logger.exception("a client list import failed")
+            reply = FAILED
+        await self._direct_message(client, actor.user, reply)
+
+    async def _download(self, client: AsyncWebClient, file: dict[str, Any]) -> bytes | None:
+        """A shared file's bytes, fetched with the bot's token from Slack's file host only."""
+        url = str(file.get("url_private_download") or file.get("url_private") or "")
+        if not _slack_file_url(url, self.core.services.settings.slack_api_url):
+            logger.warning("a shared file's URL is not on Slack's file host; not fetched")
+            return None
+        if int(file.get("size") or 0) > MAX_SHARED_FILE_BYTES:
+            return None
+        try:
+            async with (
+                aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=WEB_TIMEOUT_S)) as http,
+                http.get(url, headers={"Authorization": f"Bearer {client.token}"}) as response,
+            ):
+                # Without files:read (or with a wrong token) Slack answers with its sign-in page.
+                if response.status != 200 or response.content_type == "text/html":
+                    logger.warning(
+                        "could not fetch a shared file: HTTP %s, %s", response.status, response.content_type
+                    )
+                    return None
+                data = await response.content.read(MAX_SHARED_FILE_BYTES + 1)
+        except (aiohttp.ClientError, OSError, TimeoutError) as failure:
+            logger.warning("could not fetch a shared file: %s", type(failure).__name__)
+            return None
+        return data if len(data) <= MAX_SHARED_FILE_BYTES else None
+
     async def home_opened(self, event: dict[str, Any], body: dict[str, Any], client: AsyncWebClient) -> None:
         """Publish App Home (the technician's open items) after the event is acknowledged."""
         if event.get("tab", "home") != "home":
@@ -308,6 +397,17 @@ class SlackListeners:
             logger.warning("views.publish failed: %s", failure.response.get("error"))
 
 
+def _slack_file_url(url: str, api_url: str) -> bool:
+    """Whether a file URL is Slack's file host (or, in tests and the sandbox, the stand-in's)."""
+    found, api = urlsplit(url), urlsplit(api_url)
+    if found.scheme == "https" and found.hostname == SLACK_FILE_HOST:
+        return True
+    return api.hostname not in (None, "slack.com") and (found.scheme, found.netloc) == (
+        api.scheme,
+        api.netloc,
+    )
+
+
 def register(app: AsyncApp, listeners: SlackListeners) -> None:
     """Every command, action, view and event Nudgebot answers."""
     app.command("/visit")(listeners.command)
@@ -319,3 +419,4 @@ def register(app: AsyncApp, listeners: SlackListeners) -> None:
     app.view("promise.add")(listeners.submit)
     app.view(SETTINGS_FORM)(listeners.submit)
     app.event("app_home_opened")(listeners.home_opened)
+    app.event("message")(listeners.message)

@@ -129,8 +129,13 @@ class _Answer:
     payload: dict[str, Any] | None = None
     text: str | None = None
     headers: tuple[tuple[str, str], ...] = ()
+    # A private file's bytes, and their type.
+    raw: bytes | None = None
+    content_type: str = "text/plain; charset=utf-8"
 
     def encode(self) -> tuple[bytes, str]:
+        if self.raw is not None:
+            return self.raw, self.content_type
         if self.payload is not None:
             return json.dumps(self.payload).encode(), "application/json; charset=utf-8"
         return (self.text or "").encode(), "text/plain; charset=utf-8"
@@ -258,6 +263,8 @@ class SlackStandIn(LoopbackFake):
         self._file_counter = 0
         self._pending_files: dict[str, dict[str, Any]] = {}
         self._shared_files: list[SharedFile] = []
+        # Files people shared with the bot (in a DM), served at their url_private_download to the bot's token.
+        self._private_files: dict[str, tuple[bytes, str]] = {}
         # Stamps requests and drives rate limits and storms; tests may pass a clock they move by hand.
         self.clock = clock
         self._observers: list[Callable[[RecordedRequest], None]] = []
@@ -275,6 +282,23 @@ class SlackStandIn(LoopbackFake):
         return f"http://127.0.0.1:{self.port}/respond/{name}"
 
     # -- test setup ------------------------------------------------------------------------------------
+
+    def host_file(self, name: str, content: bytes, *, mimetype: str = "text/csv") -> dict[str, Any]:
+        """A file someone shares with the bot, as Slack describes it in a `file_share` message event."""
+        with self._lock:
+            self._file_counter += 1
+            file_id = f"FP{self._file_counter:06d}"
+            self._private_files[file_id] = (content, mimetype)
+        return {
+            "id": file_id,
+            "name": name,
+            "title": name,
+            "mimetype": mimetype,
+            "filetype": name.rsplit(".", 1)[-1].lower() if "." in name else "text",
+            "size": len(content),
+            "url_private": f"http://127.0.0.1:{self.port}/files-pri/{file_id}/{name}",
+            "url_private_download": f"http://127.0.0.1:{self.port}/files-pri/{file_id}/download/{name}",
+        }
 
     def add_user(
         self,
@@ -553,6 +577,8 @@ class SlackStandIn(LoopbackFake):
             return _Answer(200, {"ok": True}), None
         if path.startswith("/upload/"):
             return self._receive_upload(path[len("/upload/") :], params), None
+        if path.startswith("/files-pri/"):
+            return self._private_file(path, token), None
         if api_method is None:
             return _Answer(404, {"ok": False, "error": "unknown_path"}), "unknown_path"
         if fault is not None:
@@ -566,6 +592,17 @@ class SlackStandIn(LoopbackFake):
         if token is None or token not in self.valid_tokens:
             return _Answer(200, {"ok": False, "error": "invalid_auth"}), "invalid_auth"
         return _Answer(200, self._canned(api_method, params)), None
+
+    def _private_file(self, path: str, token: str | None) -> _Answer:
+        """A shared file's bytes for the bot's token; like Slack, anything else gets the sign-in page."""
+        file_id = path.split("/")[2]
+        found = self._private_files.get(file_id)
+        if found is None:
+            return _Answer(404, text="file not found")
+        if token is None or token not in self.valid_tokens:
+            return _Answer(200, raw=b"<!DOCTYPE html><title>Slack</title>", content_type="text/html")
+        content, mimetype = found
+        return _Answer(200, raw=content, content_type=mimetype)
 
     def _canned(self, api_method: str, params: dict[str, Any]) -> dict[str, Any]:
         """Return a plausible successful payload for `api_method`; the caller holds the lock."""
