@@ -215,16 +215,22 @@ def test_a_technician_changes_only_their_own_or_unowned_clients_a_manager_any(
 
     refused = said(slack, "archive Beta Law")
     renamed = said(slack, "rename Beta Law to Beta Legal")
+    said(slack, "Acme Dental 1h replaced the fuser")
+    merged = said(slack, "merge Beta Law into Acme Dental")
+    owned = said(slack, "owner Beta Law me")
 
     assert (
         refused[0]
         == ":warning: Only Beta Law's owner (Bo) or a manager can archive it. Ask them, or a manager."
     )
     assert renamed[0].startswith(":warning: Only Beta Law's owner (Bo)")
+    assert merged[0].startswith(":warning: Only Beta Law's owner (Bo) or a manager can merge it.")
+    assert owned[0].startswith(
+        ":warning: Only Beta Law's owner (Bo) or a manager can change the owner of it."
+    )
     stored = client(session, "Beta Law")
     assert stored is not None
     assert stored.archived_at is None
-    said(slack, "Acme Dental 1h replaced the fuser")
     said(slack, "owner Acme Dental me")
     # Bo is a manager: he may change Ana's client.
     assert said(slack, "owner Acme Dental @bo", user=BO) == [
