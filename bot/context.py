@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from bot.people import PLATFORM_NAMES, SHARES_FILES, SLACK, Conversation
-from bot.replies import Reply
+from bot.replies import Reply, error
 from storage.models import Client, Technician
 
 
@@ -53,3 +53,15 @@ class Refused(Exception):
     def __init__(self, reply: Reply) -> None:
         super().__init__(reply.summary)
         self.reply = reply
+
+
+def require_manager(ctx: Context, what: str) -> None:
+    """Refuse, saying how to become one, unless the asker is a manager (MANAGER_IDS)."""
+    if not ctx.is_manager:
+        raise Refused(
+            error(
+                f"Only managers can {what}: whoever runs Nudgebot lists them in the MANAGER_IDS setting, "
+                "and can add you like this.",
+                f"MANAGER_IDS={ctx.technician.user_id}",
+            )
+        )

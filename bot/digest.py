@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from bot import texts
-from bot.context import Context, Refused
+from bot.context import Context, Refused, require_manager
 from bot.grammar.commands import DIGEST_EXAMPLE
 from bot.grammar.durations import format_duration
 from bot.people import SLACK
@@ -808,14 +808,7 @@ def _wins(people: Sequence[TechnicianWeek], weeks: Sequence[WeekRates], quiet: b
 def on_demand(ctx: Context) -> Reply:
     """A manager asks for the digest now: it is queued for delivery to their DM."""
     user = ctx.technician.user_id
-    if not ctx.is_manager:
-        raise Refused(
-            error(
-                "Only managers can ask for the team digest: whoever runs Nudgebot lists them in the "
-                "MANAGER_IDS setting, and can add you like this.",
-                f"MANAGER_IDS={user}",
-            )
-        )
+    require_manager(ctx, "ask for the team digest")
     asked = ctx.now.astimezone(UTC)
     repo.insert_ignore(
         ctx.session,

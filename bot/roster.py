@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from bot.clientlist import backup
 from bot.clientlist.importer import Owners
-from bot.context import Context, Refused
+from bot.context import Context, Refused, require_manager
 from bot.grammar import commands as grammar
 from bot.grammar.words import match_key, tidy_name
 from bot.replies import Actions, Attachment, Button, Header, Note, Reply, Section, error
@@ -247,14 +247,7 @@ def _settle_pending(session: Session, subjects: list[str]) -> None:
 
 def export(ctx: Context) -> Reply:
     """A manager's `/visit export`: the workspace as `python -m bot export` writes it, zipped."""
-    if not ctx.is_manager:
-        raise Refused(
-            error(
-                "Only managers can export the team's data: whoever runs Nudgebot lists them in the "
-                "MANAGER_IDS setting, and can add you like this.",
-                f"MANAGER_IDS={ctx.technician.user_id}",
-            )
-        )
+    require_manager(ctx, "export the team's data")
     if not ctx.shares_files:
         return Reply(
             summary="Export from the server",

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from bot.services import Services
@@ -21,7 +19,15 @@ from storage.db import make_engine, make_session_factory, normalize_url
 from storage.migrate import upgrade
 from storage.models import Base
 from tests.fakes.microsoft import FakeMicrosoft
-from tests.harness import BOT_TOKEN, MONDAY_MORNING, SIGNING_SECRET, BotServer, FrozenClock, SlackClient
+from tests.harness import (
+    BOT_TOKEN,
+    MONDAY_MORNING,
+    SIGNING_SECRET,
+    BotServer,
+    FrozenClock,
+    SlackClient,
+    migrated_postgres,
+)
 from tests.teams_client import APP_ID, APP_PASSWORD, TENANT, TeamsClient, teams_settings_for
 
 POSTGRES = os.environ.get("TEST_DATABASE_URL")
@@ -42,19 +48,8 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def postgres_url() -> Iterator[str]:
     """A database of our own on the PostgreSQL server, migrated once and dropped at the end."""
     assert POSTGRES is not None
-    admin_url = make_url(normalize_url(POSTGRES))
-    name = f"nudgebot_test_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = admin_url.set(database=name).render_as_string(hide_password=False)
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    yield url
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with migrated_postgres(POSTGRES, "nudgebot_test") as url:
+        yield url
 
 
 @pytest.fixture(params=BACKENDS)

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import json
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,14 +22,53 @@ from urllib.parse import quote, urlencode
 import httpx
 import uvicorn
 from slack_sdk.signature import SignatureVerifier
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from bot.services import Services
 from handlers.front import Front, build_front, make_server, run_front
 from handlers.slack.standin import SlackStandIn
+from storage.db import make_engine, normalize_url
+from storage.migrate import upgrade
 
+ROOT = Path(__file__).resolve().parents[1]
 PAYLOADS = Path(__file__).parent / "payloads"
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 BOT_TOKEN = "xoxb-test-token"
+
+
+@contextlib.contextmanager
+def migrated_postgres(server_url: str, prefix: str) -> Iterator[str]:
+    """A new database of ours on the PostgreSQL server, migrated, and dropped afterwards."""
+    admin_url = make_url(normalize_url(server_url))
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = admin_url.set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    try:
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def run_bot(database_url: str, *args: str, home: Path) -> subprocess.CompletedProcess[str]:
+    """`python -m bot …` in a process of its own, on this database and nothing else of our environment."""
+    env = {"PATH": os.environ["PATH"], "HOME": str(home), "DATABASE_URL": database_url}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def payload(name: str) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from bot.clientlist.csvfile import FileProblem, read_table
 from bot.clientlist.importer import describe, import_table
-from bot.context import Context, Refused
+from bot.context import Context, Refused, require_manager
 from bot.replies import Note, Preformatted, Reply, Section, error
 
 MAX_BYTES = 10 * 1024 * 1024
@@ -20,14 +20,7 @@ EXAMPLE = "Company,Contact,Email,Phone,Account Manager,Last Contact Date"
 
 def import_sent_file(ctx: Context, *, filename: str, data: bytes, said: str) -> Reply:
     """Import the file's clients (all or nothing, unless asked to skip bad rows), or say why not."""
-    if not ctx.is_manager:
-        raise Refused(
-            error(
-                "Only managers can import the client list: whoever runs Nudgebot lists them in the "
-                "MANAGER_IDS setting, and can add you like this.",
-                f"MANAGER_IDS={ctx.technician.user_id}",
-            )
-        )
+    require_manager(ctx, "import the client list")
     if not filename.lower().endswith(SUFFIXES):
         raise Refused(
             error(

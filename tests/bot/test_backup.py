@@ -9,15 +9,13 @@ import json
 import os
 import shutil
 import subprocess
-import sys
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -33,7 +31,7 @@ from bot.clientlist.backup import (
 )
 from storage import repositories as repo
 from storage.db import make_engine, make_session_factory, normalize_url
-from storage.migrate import head_revision, upgrade
+from storage.migrate import head_revision
 from storage.models import (
     Appointment,
     AppointmentStatus,
@@ -47,6 +45,7 @@ from storage.models import (
     TouchKind,
     Workspace,
 )
+from tests.harness import migrated_postgres, run_bot
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 12, 1, 15, tzinfo=UTC)
@@ -266,19 +265,8 @@ def empty_url(database_url: str, tmp_path: Path, sqlite_template: Path) -> Itera
         shutil.copy(sqlite_template, path)
         yield f"sqlite:///{path}"
         return
-    admin_url = make_url(normalize_url(os.environ["TEST_DATABASE_URL"]))
-    name = f"nudgebot_restore_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = admin_url.set(database=name).render_as_string(hide_password=False)
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    yield url
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with migrated_postgres(os.environ["TEST_DATABASE_URL"], "nudgebot_restore") as url:
+        yield url
 
 
 def export_to(database_url: str, directory: Path, team: str = "T0ACME") -> dict[str, Any]:
@@ -316,16 +304,7 @@ def columns(name: str) -> list[str]:
 
 
 def cli(database_url: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {"PATH": os.environ["PATH"], "HOME": str(cwd), "DATABASE_URL": database_url}
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_bot(database_url, *args, home=cwd)
 
 
 # -- The export ------------------------------------------------------------------------------------------

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,6 +22,7 @@ from jobs.planners import plan
 from storage import repositories as repo
 from storage.db import make_engine, make_session_factory
 from storage.models import Client, Nudge, Technician
+from tests.harness import run_bot
 
 ROOT = Path(__file__).resolve().parents[2]
 PSA = ROOT / "tests" / "fixtures" / "psa"
@@ -326,16 +325,7 @@ def test_a_month_on_the_owners_get_check_in_reminders_for_clients_nobody_typed(d
 
 
 def cli(database_url: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {"PATH": os.environ["PATH"], "HOME": str(cwd), "DATABASE_URL": database_url}
-    return subprocess.run(
-        [sys.executable, "-m", "bot", "import", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_bot(database_url, "import", *args, home=cwd)
 
 
 def test_the_command_imports_then_finds_nothing_to_change(
