@@ -59,6 +59,7 @@ EMOJI: dict[str, str] = {
     "bell": "\N{BELL}",
     "bust_in_silhouette": "\N{BUST IN SILHOUETTE}",
     "calendar": "\N{TEAR-OFF CALENDAR}",
+    "clipboard": "\N{CLIPBOARD}",
     "clock8": "\N{CLOCK FACE EIGHT OCLOCK}",
     "earth_africa": "\N{EARTH GLOBE EUROPE-AFRICA}",
     "email": "\N{E-MAIL SYMBOL}",
