@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 
 from rapidfuzz import fuzz, process
 
@@ -28,16 +29,20 @@ def quoted(name: str) -> str:
     return f"“{name}”" if '"' in name else f'"{name}"'
 
 
-def similar(ctx: Context, name: str) -> list[tuple[str, float]]:
-    """Existing client names close to `name`, best first."""
-    names = repo.client_names(ctx.session, workspace_id=ctx.workspace_id)
+def near_names(key: str, names: Mapping[str, str], *, cutoff: float, limit: int) -> list[tuple[str, float]]:
+    """The names (by match key in `names`) within `cutoff` of the match key `key`, best first."""
     if not names:
         return []
-    key = match_key(name)
-    found = process.extract(key, names.keys(), scorer=fuzz.ratio, limit=MAX_SUGGESTIONS, score_cutoff=SIMILAR)
+    found = process.extract(key, names.keys(), scorer=fuzz.ratio, limit=limit, score_cutoff=cutoff)
     # "Store 2" is a different client from "Store 1", not a typo of it.
     numbers = _DIGITS.findall(key)
     return [(names[other], score) for other, score, _ in found if _DIGITS.findall(other) == numbers]
+
+
+def similar(ctx: Context, name: str) -> list[tuple[str, float]]:
+    """Existing client names close to `name`, best first."""
+    names = repo.client_names(ctx.session, workspace_id=ctx.workspace_id)
+    return near_names(match_key(name), names, cutoff=SIMILAR, limit=MAX_SUGGESTIONS)
 
 
 def _choice(command: str, text: str, request_key: str | None, new: bool, user: str) -> str:

@@ -55,6 +55,22 @@ class Refused(Exception):
         self.reply = reply
 
 
+# The largest id a button may carry: beyond a database integer SQLite raises OverflowError and
+# PostgreSQL an error.
+MAX_ID = 2**31 - 1
+
+
+def button_number(text: str, out_of_date: str = "That button is out of date.") -> int:
+    """The id a button's value carries, or a refusal saying the button is out of date."""
+    try:
+        number = int(text)
+    except ValueError:
+        raise Refused(error(out_of_date)) from None
+    if abs(number) > MAX_ID:
+        raise Refused(error(out_of_date))
+    return number
+
+
 def require_manager(ctx: Context, what: str) -> None:
     """Refuse, saying how to become one, unless the asker is a manager (MANAGER_IDS)."""
     if not ctx.is_manager:

@@ -28,7 +28,7 @@ from bot import (
 )
 from bot.clientlist import chat as clientlist_chat
 from bot.clients import CHOOSE, resolve, unresolved
-from bot.context import Context, Refused
+from bot.context import Context, Refused, button_number
 from bot.grammar import commands as grammar
 from bot.help import usage
 from bot.people import Actor, Invocation, Press, Profile, Seen, Submission
@@ -40,7 +40,6 @@ from storage.models import Client, Technician
 logger = logging.getLogger(__name__)
 
 PROFILE_MAX_AGE = timedelta(days=7)
-MAX_ID = 2**31 - 1
 
 ALREADY_DONE = Reply(
     summary="Already done",
@@ -296,9 +295,9 @@ class Core:
         if press.action == CHOOSE:
             return self._choose(press)
         handlers: dict[str, Callable[[Context, str], Reply]] = {
-            visits.FOLLOWUP_SENT: lambda ctx, value: visits.followup_sent(ctx, _number(value)),
+            visits.FOLLOWUP_SENT: lambda ctx, value: visits.followup_sent(ctx, button_number(value)),
             visits.CALL_LOGGED: visits.call_pressed,
-            visits.NARROW_WINDOW: lambda ctx, value: visits.narrow_window(ctx, _number(value)),
+            visits.NARROW_WINDOW: lambda ctx, value: visits.narrow_window(ctx, button_number(value)),
             promises.KEPT: promises.kept_pressed,
             digest.REQUEST: lambda ctx, value: digest.on_demand(ctx),
             roster.MERGE: roster.merge_pressed,
@@ -435,14 +434,3 @@ class _FormRefused(Exception):
     def __init__(self, outcome: FormOutcome) -> None:
         super().__init__("form has errors")
         self.outcome = outcome
-
-
-def _number(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise Refused(error("That button is out of date.")) from None
-    if abs(number) > MAX_ID:
-        # Beyond a database integer: SQLite would raise OverflowError and PostgreSQL an error.
-        raise Refused(error("That button is out of date."))
-    return number

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot import nudges, texts
-from bot.context import Context, Refused
+from bot.context import Context, Refused, button_number
 from bot.replies import Reply, Section, error
 from storage import repositories as repo
 from storage.models import Appointment, Client, Promise, TouchKind, Visit
@@ -18,18 +18,11 @@ TOUCH_WORDS = {
     TouchKind.MEETING: "a meeting",
     TouchKind.VISIT: "a visit",
 }
-MAX_ID = 2**31 - 1
 
 
 def _number(value: str) -> int:
-    try:
-        number = int(value.split(":", 1)[0])
-    except ValueError:
-        raise Refused(error("That button is out of date.")) from None
-    if abs(number) > MAX_ID:
-        # Beyond a database integer: SQLite would raise OverflowError and PostgreSQL an error.
-        raise Refused(error("That button is out of date."))
-    return number
+    """The id before any ":detail" in a reminder button's value."""
+    return button_number(value.split(":", 1)[0])
 
 
 def _own_client(ctx: Context, client_id: int) -> Client:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot import texts
-from bot.context import Context, Refused
+from bot.context import Context, Refused, button_number
 from bot.grammar import commands as grammar
 from bot.replies import Actions, Block, Button, Note, Reply, Section, error
 from storage import repositories as repo
@@ -77,13 +77,7 @@ def done(ctx: Context, command: grammar.PromiseDone) -> Reply:
 
 def kept_pressed(ctx: Context, value: str) -> Reply:
     """The "Kept" button."""
-    try:
-        promise_id = int(value)
-    except ValueError:
-        raise Refused(error("That button is out of date; use /promise done <number>.")) from None
-    if abs(promise_id) > 2**31 - 1:
-        # Beyond a database integer: SQLite would raise OverflowError and PostgreSQL an error.
-        raise Refused(error("That button is out of date; use /promise done <number>."))
+    promise_id = button_number(value, "That button is out of date; use /promise done <number>.")
     return done(ctx, grammar.PromiseDone((promise_id,)))
 
 

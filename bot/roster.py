@@ -13,9 +13,10 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from bot import nudges
 from bot.clientlist import backup
 from bot.clientlist.importer import Owners
-from bot.context import Context, Refused, require_manager
+from bot.context import Context, Refused, button_number, require_manager
 from bot.grammar import commands as grammar
 from bot.grammar.words import match_key, tidy_name
 from bot.replies import Actions, Attachment, Button, Header, Note, Reply, Section, error
@@ -69,13 +70,14 @@ def _may_change(ctx: Context, client: Client, doing: str, example: str) -> None:
 # -- Listing ----------------------------------------------------------------------------------------------
 
 
-def _days_since(client: Client, now: datetime) -> int:
-    return (now - (client.last_touch_at or client.created_at)).days
+def _overdue_days(client: Client, now: datetime) -> int:
+    """Days past its check-in date (the reminders' own), negative while it is not yet due."""
+    return (now - nudges.checkin_due_at(client)).days
 
 
 def _line(client: Client, now: datetime) -> str:
-    days = _days_since(client, now)
-    overdue = days - client.checkin_cadence_days
+    days = (now - (client.last_touch_at or client.created_at)).days
+    overdue = _overdue_days(client, now)
     touched = (
         f"last touch {days} days ago" if client.last_touch_at else f"added {days} days ago, never touched"
     )
@@ -100,11 +102,9 @@ def list_clients(ctx: Context, command: grammar.ListClients, page: int = 0) -> R
     found = list(ctx.session.scalars(query))
     now = ctx.now
     # Most overdue first: the furthest past its check-in date (archived ones last).
-    found.sort(
-        key=lambda c: (c.archived_at is not None, -(_days_since(c, now) - c.checkin_cadence_days), c.name)
-    )
+    found.sort(key=lambda c: (c.archived_at is not None, -_overdue_days(c, now), c.name))
     if command.view == "overdue":
-        found = [c for c in found if _days_since(c, now) > c.checkin_cadence_days]
+        found = [c for c in found if _overdue_days(c, now) > 0]
     title = {
         "active": "Clients",
         "overdue": "Clients overdue for a check-in",
@@ -222,7 +222,7 @@ def archive_pressed(ctx: Context, value: str) -> Reply:
 
 
 def _client_of(ctx: Context, value: str) -> Client:
-    client = ctx.session.get(Client, int(value)) if value.isdigit() and len(value) < 10 else None
+    client = ctx.session.get(Client, button_number(value))
     if client is None or client.workspace_id != ctx.workspace_id:
         raise Refused(
             error(

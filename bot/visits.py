@@ -6,7 +6,7 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot import drafts, texts
-from bot.context import Context, Refused
+from bot.context import Context, Refused, button_number
 from bot.grammar import commands as grammar
 from bot.grammar.durations import format_duration
 from bot.replies import Actions, Block, Button, Link, Note, Preformatted, Reply, Section, error
@@ -14,7 +14,6 @@ from storage import repositories as repo
 from storage.models import Appointment, AppointmentStatus, CallOutcome, Client, TouchKind, Visit
 
 GOOD_WINDOW_MINUTES = 60
-MAX_ID = 2**31 - 1
 
 FOLLOWUP_SENT = "followup.sent"
 CALL_LOGGED = "call.logged"
@@ -246,7 +245,7 @@ def call(ctx: Context, command: grammar.LogCall, client: Client) -> Reply:
 def call_pressed(ctx: Context, value: str) -> Reply:
     """The "Spoke to them" / "Left voicemail" buttons; a second press changes nothing."""
     appointment_id, _, outcome_text = value.partition(":")
-    appointment = _own_appointment(ctx, _int(appointment_id))
+    appointment = _own_appointment(ctx, button_number(appointment_id))
     client = appointment.client
     if appointment.call_logged_at is not None:
         when = texts.day(appointment.call_logged_at, ctx.tz)
@@ -305,17 +304,6 @@ def followup_sent(ctx: Context, visit_id: int) -> Reply:
             Section(f":email: Follow-up to *{name}* marked sent. Thank you: that's what clients remember."),
         ),
     )
-
-
-def _int(text: str) -> int:
-    try:
-        number = int(text)
-    except ValueError:
-        raise Refused(error("That button is out of date.")) from None
-    if abs(number) > MAX_ID:
-        # Beyond a database integer: SQLite would raise OverflowError and PostgreSQL an error.
-        raise Refused(error("That button is out of date."))
-    return number
 
 
 def _own_appointment(ctx: Context, appointment_id: int) -> Appointment:

@@ -15,11 +15,11 @@ from datetime import UTC, date, datetime, time
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from rapidfuzz import fuzz, process
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from bot.clientlist.csvfile import Row, Table
+from bot.clients import MAX_SUGGESTIONS, near_names
 from bot.grammar.words import match_key, tidy_name
 from storage.models import DEFAULT_CADENCE_DAYS, Client, Technician
 
@@ -30,7 +30,6 @@ MAX_NAME = 200
 MAX_CADENCE = 365
 CHUNK = 1000
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_DIGITS = re.compile(r"\d+")
 _ISO = re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[T ](.*))?$")
 _NUMERIC = re.compile(r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{2}|\d{4})(?:[ T](.*))?$")
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?\s*([AaPp][Mm])?(?:Z|[+-]\d{2}:?\d{2})?$")
@@ -166,10 +165,8 @@ class Owners:
 
 def _near(key: str, existing: dict[str, str]) -> str | None:
     """The existing client a new name is a typo of, if any ("Store 2" is not a typo of "Store 1")."""
-    best = process.extractOne(key, existing.keys(), scorer=fuzz.ratio, score_cutoff=NEAR)
-    if best is None or _DIGITS.findall(best[0]) != _DIGITS.findall(key):
-        return None
-    return existing[best[0]]
+    found = near_names(key, existing, cutoff=NEAR, limit=MAX_SUGGESTIONS)
+    return found[0][0] if found else None
 
 
 def check_rows(
