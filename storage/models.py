@@ -31,6 +31,7 @@ NAMING_CONVENTION = {
 }
 
 DEFAULT_CADENCE_DAYS = 30
+DEFAULT_FEEDBACK_EVERY_DAYS = 90
 
 
 class Base(DeclarativeBase):
@@ -88,6 +89,10 @@ class Workspace(Base):
     # conversation id. Slack workspaces use DIGEST_CHANNEL when this is unset.
     digest_channel: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # A client with no feedback for this many days earns its owner a nudge to ask how we are doing.
+    feedback_every_days: Mapped[int] = mapped_column(
+        Integer, default=DEFAULT_FEEDBACK_EVERY_DAYS, server_default=str(DEFAULT_FEEDBACK_EVERY_DAYS)
+    )
 
 
 class Technician(Base):
@@ -155,8 +160,13 @@ class Client(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # A client who left: no check-in reminders, out of the digest's figures, its history kept.
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the client last told us how we are doing, and when its owner last asked them: the "ask how
+    # we're doing" nudge runs from the later of the two.
+    last_feedback_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    feedback_asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     owner: Mapped[Technician | None] = relationship()
+    workspace: Mapped[Workspace] = relationship()
 
 
 class Visit(Base):
@@ -188,6 +198,8 @@ class Visit(Base):
 
     client: Mapped[Client] = relationship()
     technician: Mapped[Technician] = relationship()
+    # The changes announced to the client whose window this visit was the first one after.
+    announced: Mapped[list[Notice]] = relationship(viewonly=True, order_by="Notice.window_start")
 
 
 class Touch(Base):
@@ -269,6 +281,121 @@ class Promise(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     client: Mapped[Client] = relationship()
+
+
+class Notice(Base):
+    """A change announced to a client before it is made; the e-mail counts once they acknowledge it."""
+
+    __tablename__ = "notices"
+    __table_args__ = (
+        Index(None, "client_id", "window_start"),
+        # Notices still waiting for the client's word, for the planner.
+        Index(
+            "ix_notices_open",
+            "window_start",
+            postgresql_where=text("acknowledged_at IS NULL"),
+            sqlite_where=text("acknowledged_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    technician_id: Mapped[int] = mapped_column(ForeignKey("technicians.id", ondelete="CASCADE"))
+    what: Mapped[str] = mapped_column(Text)
+    # What the client will notice during the window; None: the draft's general words.
+    impact: Mapped[str | None] = mapped_column(Text)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    window_end: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # "link" (the client clicked), "button" (the technician says so) or "call" (a call was logged).
+    acknowledged_via: Mapped[str | None] = mapped_column(String(16))
+    # The first visit logged for the client after the window, whose follow-up shows what was announced.
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id", ondelete="SET NULL"))
+
+    client: Mapped[Client] = relationship()
+    technician: Mapped[Technician] = relationship()
+
+
+class Feedback(Base):
+    """What a client told us about how we are doing: a score from 1 (unhappy) to 5 (happy) and words."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (
+        # One answer per link (a second click changes it rather than adding one).
+        UniqueConstraint("workspace_id", "link_key"),
+        Index(None, "client_id", "given_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id", ondelete="SET NULL"))
+    # Who it is about: the visit's technician, the owner who asked, or whoever recorded it.
+    technician_id: Mapped[int | None] = mapped_column(ForeignKey("technicians.id", ondelete="SET NULL"))
+    score: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    # "link", "command", "visit", "call" or "button".
+    source: Mapped[str] = mapped_column(String(16))
+    # What a one-click link was bound to ("visit:12", "ask:5:2026-12-06"); None for answers typed in chat.
+    link_key: Mapped[str | None] = mapped_column(String(64))
+    given_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    client: Mapped[Client] = relationship()
+    visit: Mapped[Visit | None] = relationship()
+
+
+class Risk(Base):
+    """An unhappy client: at risk until a repair is logged and their next word is not negative."""
+
+    __tablename__ = "risks"
+    __table_args__ = (
+        # At most one open risk per client: a second unhappy mark re-flags it.
+        Index(
+            "ix_risks_open",
+            "client_id",
+            unique=True,
+            postgresql_where=text("closed_at IS NULL"),
+            sqlite_where=text("closed_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The latest unhappy mark: the reminders to repair it run from here.
+    flagged_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    feedback_id: Mapped[int | None] = mapped_column(ForeignKey("feedback.id", ondelete="SET NULL"))
+    # Told at once besides the owner: the technician of the visit it is about, or who recorded it.
+    technician_id: Mapped[int | None] = mapped_column(ForeignKey("technicians.id", ondelete="SET NULL"))
+    repaired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    repair_note: Mapped[str | None] = mapped_column(Text)
+    repaired_by_id: Mapped[int | None] = mapped_column(ForeignKey("technicians.id", ondelete="SET NULL"))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # "happy again" (repaired, then a word that was not negative) or "answer changed" (a misclick undone).
+    closed_how: Mapped[str | None] = mapped_column(String(32))
+
+    client: Mapped[Client] = relationship()
+    feedback: Mapped[Feedback | None] = relationship()
+
+
+class NeedDismissal(Base):
+    """A suggested proactive conversation someone set aside: not useful (for good), or raised with the client."""
+
+    __tablename__ = "need_dismissals"
+    __table_args__ = (UniqueConstraint("client_id", "topic"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    topic: Mapped[str] = mapped_column(String(64))
+    # None: not useful, never suggested again; else when it was raised (only later visits count again).
+    raised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    technician_id: Mapped[int | None] = mapped_column(ForeignKey("technicians.id", ondelete="SET NULL"))
+    dismissed_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class ProcessedRequest(Base):

@@ -38,10 +38,14 @@ from storage.models import (
     Base,
     CallOutcome,
     Client,
+    Feedback,
+    NeedDismissal,
+    Notice,
     Nudge,
     NudgeStatus,
     Promise,
     RateGate,
+    Risk,
     TouchKind,
     Workspace,
 )
@@ -57,9 +61,13 @@ TABLES = [
     "conversations",
     "nudges",
     "appointments",
+    "need_dismissals",
     "promises",
     "visits",
+    "feedback",
+    "notices",
     "touches",
+    "risks",
 ]
 COUNTS = {
     "technicians": 3,
@@ -67,12 +75,17 @@ COUNTS = {
     "conversations": 2,
     "nudges": 2,
     "appointments": 2,
+    "need_dismissals": 1,
     "promises": 2,
     "visits": 2,
+    "feedback": 1,
+    "notices": 1,
     "touches": 4,
+    "risks": 1,
 }
 COUNTS_LINE = (
-    "3 technicians, 3 clients, 2 conversations, 2 nudges, 2 appointments, 2 promises, 2 visits, 4 touches"
+    "3 technicians, 3 clients, 2 conversations, 2 nudges, 2 appointments, 1 need_dismissals, 2 promises, "
+    "2 visits, 1 feedback, 1 notices, 4 touches, 1 risks"
 )
 ALREADY_HELD = (
     "the database already holds {count} workspace(s) ({names}): restore only into an empty database "
@@ -227,7 +240,55 @@ def fill(session: Session) -> None:
                 created_at=NOW,
             ),
             RateGate(workspace_id=acme.id, blocked_until=NOW + timedelta(seconds=30)),
+            Notice(
+                workspace_id=acme.id,
+                client_id=cafe.id,
+                technician_id=ana.id,
+                what="Neustart des Mailservers «SRV-01»",
+                impact="Keine E-Mails für 15 Minuten",
+                window_start=NOW + timedelta(days=4),
+                window_end=NOW + timedelta(days=4, hours=1),
+                created_at=NOW - timedelta(hours=3),
+                acknowledged_at=NOW - timedelta(hours=1),
+                acknowledged_via="link",
+            ),
+            NeedDismissal(
+                workspace_id=acme.id,
+                client_id=tokyo.id,
+                topic="printer",
+                raised_at=None,
+                technician_id=bo.id,
+                dismissed_at=NOW - timedelta(days=2),
+            ),
         ]
+    )
+    unhappy = Feedback(
+        workspace_id=acme.id,
+        client_id=cafe.id,
+        visit_id=visit.id,
+        technician_id=ana.id,
+        score=1,
+        comment="Wir haben zwei Tage gewartet — „zu lange“",
+        source="link",
+        link_key=f"visit:{visit.id}",
+        given_at=NOW - timedelta(days=4),
+        updated_at=NOW - timedelta(days=4, minutes=-2),
+    )
+    session.add(unhappy)
+    session.flush()
+    cafe.last_feedback_at = unhappy.given_at
+    session.add(
+        Risk(
+            workspace_id=acme.id,
+            client_id=cafe.id,
+            opened_at=unhappy.given_at,
+            flagged_at=unhappy.given_at,
+            feedback_id=unhappy.id,
+            technician_id=ana.id,
+            repaired_at=NOW - timedelta(days=1),
+            repair_note="Angerufen, entschuldigt; Switch getauscht",
+            repaired_by_id=ana.id,
+        )
     )
     for workspace, conversation, kind, technician in (
         (acme, "D0ANA", "personal", ana.id),
