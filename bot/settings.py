@@ -23,6 +23,10 @@ WHERE_TO_GET = {
     "teams_app_id": "the bot's Microsoft App ID (the Entra app registration's Application (client) ID)",
     "teams_app_password": "a client secret of the bot's Entra app registration ('Certificates & secrets')",
     "teams_tenant_id": "your Microsoft 365 tenant (Directory) ID, on the Entra app registration's Overview",
+    "link_secret": (
+        "a long random string of your own (python -c 'import secrets; print(secrets.token_urlsafe(32))'), "
+        "which signs the links in clients' e-mails"
+    ),
 }
 SLACK_SETTINGS = ("slack_bot_token", "slack_signing_secret")
 TEAMS_SETTINGS = ("teams_app_id", "teams_app_password", "teams_tenant_id")
@@ -74,6 +78,14 @@ class Settings(BaseSettings):
     log_level: LogLevel = "INFO"
     # The zone used for a technician until Slack tells us theirs (see README, "Time zones").
     default_timezone: str = "UTC"
+    # Where clients' one-click links (acknowledge a notice, "how did we do?") point: the address Slack or
+    # Teams already reaches the bot at. Unset (Socket Mode behind a firewall): e-mails carry no links.
+    public_url: str | None = None
+    # Signs those links (HMAC); required with PUBLIC_URL. Changing it makes links already sent invalid.
+    link_secret: SecretStr | None = None
+    # Proxies whose X-Forwarded-For is believed for a link's client address (rate limits): a comma-separated
+    # list of addresses, or * behind a platform's router (Heroku).
+    forwarded_allow_ips: str = "127.0.0.1"
     # How long a command may wait for the database before we ack "Working on it…" and answer on the
     # response_url instead; Slack gives up after 3 s, so this leaves room for the network.
     ack_budget_s: float = Field(default=2.0, gt=0, le=2.5)
@@ -94,6 +106,19 @@ class Settings(BaseSettings):
     def _blank_is_unset(cls, value: str | None) -> str | None:
         # Microsoft's ids are GUIDs, which Teams sends in lower case whatever case they were copied in.
         return value.strip().lower() or None if value is not None else None
+
+    @field_validator("public_url")
+    @classmethod
+    def _web_address(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        if not re.match(r"^https?://[^/\s?#]+(/[^\s?#]*)?$", value):
+            raise ValueError(
+                f"{value!r} is not a web address; use the address the bot is reached at, like "
+                "https://nudgebot.example.com"
+            )
+        return value
 
     @field_validator("database_url")
     @classmethod
@@ -218,6 +243,7 @@ class Settings(BaseSettings):
             platforms.append("teams")
         if not platforms:
             raise SettingsError(NO_PLATFORM)
+        self.require_links()
         return tuple(platforms)
 
     @property
@@ -240,12 +266,29 @@ class Settings(BaseSettings):
         """The extra hosts of TEAMS_CONNECTOR_HOSTS, lower-cased."""
         return tuple(host.lower() for host in _split_ids(self.teams_connector_hosts))
 
+    def require_links(self) -> tuple[str, str] | None:
+        """PUBLIC_URL and LINK_SECRET when clients' e-mails carry links, None when they don't; a one-line
+        `SettingsError` when PUBLIC_URL is set without a secret (or a secret too short to be one)."""
+        if self.public_url is None:
+            return None
+        self._require(("link_secret",))
+        assert self.link_secret is not None
+        secret = self.link_secret.get_secret_value().strip()
+        if len(secret) < MIN_LINK_SECRET:
+            raise SettingsError(
+                f"LINK_SECRET is too short to sign links ({len(secret)} characters): put "
+                f"{WHERE_TO_GET['link_secret']} in the environment or .env"
+            )
+        return self.public_url, secret
+
     @property
     def socket_mode(self) -> bool:
         """True when Slack Socket Mode is configured instead of HTTP."""
         return self.slack_app_token is not None and bool(self.slack_app_token.get_secret_value())
 
 
+# Anything shorter can be guessed offline from one signed link.
+MIN_LINK_SECRET = 16
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _SCHEDULE = re.compile(r"^\s*([a-z]{3})[a-z]*\s+(\d{1,2}):(\d{2})\s*$", re.IGNORECASE)
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")

@@ -21,6 +21,7 @@ from bot.core import Core
 from bot.people import SLACK, TEAMS
 from bot.services import Services
 from bot.settings import Settings
+from handlers import links
 from handlers.runner import CoreRunner
 from handlers.slack.server import SlackFront, build_slack
 
@@ -71,6 +72,8 @@ def build_front(services: Services) -> Front:
         return PlainTextResponse(said)
 
     routes = [Route("/healthz", healthz, methods=["GET"])]
+    if core.links is not None:
+        routes += links.routes(core)
     if slack is not None:
         routes.append(slack.route)
     if teams is not None:
@@ -87,6 +90,8 @@ def make_server(front: Front, settings: Settings) -> uvicorn.Server:
         log_level=settings.log_level.lower(),
         access_log=False,
         lifespan="off",
+        # Whose X-Forwarded-For is believed for a client's address (the one-click links' rate limit).
+        forwarded_allow_ips=settings.forwarded_allow_ips,
     )
     return uvicorn.Server(config)
 

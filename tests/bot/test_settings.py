@@ -23,6 +23,8 @@ NAMES = (
     "LOG_LEVEL",
     "DEFAULT_TIMEZONE",
     "ACK_BUDGET_S",
+    "PUBLIC_URL",
+    "LINK_SECRET",
 )
 TOKEN = "xoxb-111-222-abc"
 SECRET = "0123456789abcdef0123456789abcdef"
@@ -193,3 +195,35 @@ def test_dot_env_is_read_and_the_environment_wins(monkeypatch: pytest.MonkeyPatc
 def test_socket_mode_is_on_only_with_an_app_token() -> None:
     assert Settings(_env_file=None, slack_app_token="xapp-1-A111-abc").socket_mode  # type: ignore[call-arg,arg-type]
     assert not Settings(_env_file=None, slack_app_token="").socket_mode  # type: ignore[call-arg,arg-type]
+
+
+def test_public_url_needs_a_link_secret_of_some_length(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", SECRET)
+    assert load_settings().require_links() is None
+    monkeypatch.setenv("PUBLIC_URL", "https://nudgebot.example.com/")
+
+    with pytest.raises(SettingsError) as missing:
+        load_settings().require_platforms()
+    assert one_line(missing).startswith("LINK_SECRET is not set: put a long random string of your own (")
+
+    monkeypatch.setenv("LINK_SECRET", "short")
+    with pytest.raises(SettingsError) as short:
+        load_settings().require_platforms()
+    assert one_line(short).startswith("LINK_SECRET is too short to sign links (5 characters): put a long")
+
+    monkeypatch.setenv("LINK_SECRET", "x" * 32)
+    assert load_settings().require_links() == ("https://nudgebot.example.com", "x" * 32)
+    assert "x" * 32 not in repr(load_settings())
+
+
+def test_public_url_must_be_a_web_address(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PUBLIC_URL", "nudgebot.example.com")
+
+    with pytest.raises(SettingsError) as problem:
+        load_settings()
+
+    assert one_line(problem) == (
+        "PUBLIC_URL is invalid: 'nudgebot.example.com' is not a web address; use the address the bot is "
+        "reached at, like https://nudgebot.example.com"
+    )
