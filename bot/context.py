@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from bot.links import Links
 from bot.people import PLATFORM_NAMES, SHARES_FILES, SLACK, Conversation
 from bot.replies import Reply, error
 from storage.models import Client, Technician
@@ -30,6 +31,8 @@ class Context:
     # The chat platform the request came from, and the conversation it was written in (Teams).
     platform: str = SLACK
     conversation: Conversation | None = None
+    # Makes the one-click links in clients' e-mails; None without PUBLIC_URL (the e-mails carry none).
+    links: Links | None = None
 
     @property
     def platform_name(self) -> str:

@@ -11,16 +11,21 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot import (
     digest,
+    feedback,
     forms,
     home,
+    linkpage,
     listing,
+    notices,
     nudge_actions,
     nudges,
     preferences,
+    proactive,
     promises,
     report,
     roster,
@@ -31,6 +36,7 @@ from bot.clients import CHOOSE, resolve, unresolved
 from bot.context import Context, Refused, button_number
 from bot.grammar import commands as grammar
 from bot.help import usage
+from bot.links import Links
 from bot.people import Actor, Invocation, Press, Profile, Seen, Submission
 from bot.replies import Form, FormOutcome, Reply, Section, error
 from bot.services import Services
@@ -85,6 +91,8 @@ _NAMING_A_CLIENT: dict[type, tuple[bool, str, Callable[[Context, Any, Client], R
     grammar.SetOwner: (False, grammar.OWNER_EXAMPLE, roster.set_owner),
     grammar.RenameClient: (False, grammar.RENAME_EXAMPLE, roster.rename),
     grammar.ArchiveClient: (False, grammar.ARCHIVE_EXAMPLE, roster.archive),
+    grammar.NotifyChange: (False, grammar.NOTIFY_EXAMPLE, notices.notify),
+    grammar.RecordFeedback: (False, grammar.FEEDBACK_EXAMPLE, feedback.command),
 }
 
 
@@ -96,6 +104,8 @@ class Core:
         self.default_tz = ZoneInfo(services.settings.default_timezone)
         # Workspace rows are never changed or deleted, so their ids can be remembered per process.
         self.workspace_ids: dict[tuple[str, str], int] = {}
+        given = services.settings.require_links()
+        self.links = Links(*given) if given is not None else None
 
     def _workspace_id(self, session: Session, actor: Actor, now: datetime) -> int:
         workspace_id = self.workspace_ids.get((actor.platform, actor.workspace))
@@ -143,6 +153,7 @@ class Core:
                 is_manager=actor.user in self.services.settings.managers,
                 platform=actor.platform,
                 conversation=seen.conversation if seen is not None else None,
+                links=self.links,
             )
 
     def _run(
@@ -192,6 +203,8 @@ class Core:
             "merge": grammar.MERGE_EXAMPLE,
             "archive": grammar.ARCHIVE_EXAMPLE,
             "unarchive": grammar.UNARCHIVE_EXAMPLE,
+            "notify": grammar.NOTIFY_EXAMPLE,
+            "feedback": grammar.FEEDBACK_EXAMPLE,
         }
         return unresolved(
             ctx,
@@ -249,6 +262,10 @@ class Core:
                 return roster.list_clients(ctx, parsed)
             case grammar.ExportData():
                 return roster.export(ctx)
+            case grammar.ListNotices():
+                return notices.list_open(ctx)
+            case grammar.SetFeedbackEvery():
+                return feedback.set_every(ctx, parsed)
             case grammar.MergeClients(client=duplicate, into=kept):
                 found = [
                     resolve(
@@ -303,6 +320,13 @@ class Core:
             roster.MERGE: roster.merge_pressed,
             roster.ARCHIVE: roster.archive_pressed,
             roster.PAGE: roster.next_page,
+            notices.ACKNOWLEDGED: notices.acknowledged_pressed,
+            notices.CALLED: notices.called_pressed,
+            feedback.MOOD: feedback.mood_pressed,
+            feedback.REPAIR_CALL: feedback.repair_call_pressed,
+            feedback.ASKED: feedback.asked_pressed,
+            proactive.RAISED: proactive.raised_pressed,
+            proactive.NOT_USEFUL: proactive.not_useful_pressed,
             **nudge_actions.HANDLERS,
         }
         handler = handlers.get(press.action)
@@ -328,6 +352,34 @@ class Core:
             press.actor, command, text, request_key=f"choose:{key}" if key else None, seen=press.seen
         )
         return self.command(invocation, force_new=new).reply
+
+    def link_page(self, token: str, *, mood: str | None) -> linkpage.Page:
+        """A client opened a one-click link from an e-mail: the page, with nothing changed."""
+        with self.services.sessions.begin() as session:
+            return linkpage.show(
+                session, self.links, token, now=self.services.clock(), default_tz=self.default_tz, mood=mood
+            )
+
+    def link_answer(self, token: str, *, mood: str | None, comment: str | None) -> linkpage.Page:
+        """A client confirmed on a link's page: acknowledge, or record their word (again: change it)."""
+        for attempt in (1, 2):
+            try:
+                with self.services.sessions.begin() as session:
+                    return linkpage.answer(
+                        session,
+                        self.links,
+                        token,
+                        now=self.services.clock(),
+                        default_tz=self.default_tz,
+                        mood=mood,
+                        comment=comment,
+                    )
+            except IntegrityError:
+                # Two taps at once (the same link, or two links of one client): the second sees the first's
+                # rows when tried again.
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     def home(self, actor: Actor, notice: Reply | None = None, seen: Seen | None = None) -> Reply:
         """App Home: the technician's open items, settings and (managers) the team; `notice` on top."""

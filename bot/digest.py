@@ -17,16 +17,17 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.orm import Session
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, joinedload
 
-from bot import texts
+from bot import feedback, proactive, texts
 from bot.context import Context, Refused, require_manager
 from bot.grammar.commands import DIGEST_EXAMPLE
 from bot.grammar.durations import format_duration
 from bot.people import SLACK
 from bot.replies import Block, Header, Note, Reply, Section, error
 from storage import repositories as repo
-from storage.models import Nudge, NudgeStatus
+from storage.models import Client, Notice, Nudge, NudgeStatus, Risk
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +55,9 @@ NAME_CHARS = 60
 TEXT_CHARS = 120
 SHOWN_IN_SUMMARY = 5
 DEAD = "Reminders that could not be delivered"
+AT_RISK = "Clients at risk"
+UNNOTICED = "Changed without an acknowledged notice"
+NEEDS = "Needs spotted: suggest a proactive conversation"
 
 # What a manager can do about each reason a reminder could not be delivered.
 ADVICE = {
@@ -225,6 +229,32 @@ class DeadFact:
 
 
 @dataclass(frozen=True)
+class NoticeFact:
+    """A change whose window began in the week with no acknowledgement from the client by then."""
+
+    technician_id: int
+    client: str
+    what: str
+    window_start: datetime
+
+
+@dataclass(frozen=True)
+class RiskFact:
+    """An unhappy client: at risk at the week's end, or happy again within it."""
+
+    client: str
+    owner_id: int | None
+    opened_at: datetime
+    score: int | None
+    comment: str | None
+    repaired_at: datetime | None
+    repair_note: str | None
+    repaired_by_id: int | None
+    closed_at: datetime | None
+    closed_how: str | None
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """Everything a digest says, read at once: the 8 weeks ending at `end`, the last of which it covers."""
 
@@ -239,6 +269,10 @@ class Snapshot:
     touches: int
     promises_made: int
     platform: str = "slack"
+    unnoticed: tuple[NoticeFact, ...] = ()
+    risks: tuple[RiskFact, ...] = ()
+    # The suggestions spotted in visit notes, as the digest words them.
+    needs: tuple[str, ...] = ()
 
     @property
     def start(self) -> datetime:
@@ -310,6 +344,12 @@ def gather(session: Session, *, workspace_id: int, end: datetime, tz: ZoneInfo) 
         )
     )
     return Snapshot(
+        unnoticed=_unnoticed(session, workspace_id, start, end),
+        risks=_risks(session, workspace_id, start, end),
+        needs=tuple(
+            proactive.explained(need, client, tz, proactive.visit_days(session, need, tz))
+            for need, client in proactive.spotted(session, now=end, workspace_id=workspace_id)
+        ),
         tz=tz,
         bounds=tuple(bounds),
         technicians={number: technician_name(user, name) for number, (user, name) in names.items()},
@@ -322,6 +362,59 @@ def gather(session: Session, *, workspace_id: int, end: datetime, tz: ZoneInfo) 
         promises_made=repo.count_promises_made(session, workspace_id=workspace_id, start=start, end=end),
         platform=repo.workspace_platform(session, workspace_id=workspace_id),
     )
+
+
+def _unnoticed(session: Session, workspace_id: int, start: datetime, end: datetime) -> tuple[NoticeFact, ...]:
+    notices = session.scalars(
+        select(Notice)
+        .options(joinedload(Notice.client))
+        .join(Client, Client.id == Notice.client_id)
+        .where(
+            Notice.workspace_id == workspace_id,
+            Client.archived_at.is_(None),
+            Notice.window_start >= start,
+            Notice.window_start < end,
+            or_(Notice.acknowledged_at.is_(None), Notice.acknowledged_at > Notice.window_start),
+        )
+        .order_by(Notice.window_start)
+    ).all()
+    return tuple(NoticeFact(n.technician_id, n.client.name, n.what, n.window_start) for n in notices)
+
+
+def _risks(session: Session, workspace_id: int, start: datetime, end: datetime) -> tuple[RiskFact, ...]:
+    """Risks open at the week's end, and those closed in it (as things stood at the end)."""
+    risks = session.scalars(
+        select(Risk)
+        .options(joinedload(Risk.client), joinedload(Risk.feedback))
+        .join(Client, Client.id == Risk.client_id)
+        .where(
+            Risk.workspace_id == workspace_id,
+            Client.archived_at.is_(None),
+            Risk.opened_at < end,
+            or_(Risk.closed_at.is_(None), Risk.closed_at >= start),
+        )
+        .order_by(Risk.opened_at)
+    ).all()
+    facts = []
+    for risk in risks:
+        closed = risk.closed_at if risk.closed_at is not None and risk.closed_at < end else None
+        repaired = risk.repaired_at if risk.repaired_at is not None and risk.repaired_at < end else None
+        given = risk.feedback
+        facts.append(
+            RiskFact(
+                client=risk.client.name,
+                owner_id=risk.client.owner_id,
+                opened_at=risk.opened_at,
+                score=given.score if given is not None else None,
+                comment=given.comment if given is not None else None,
+                repaired_at=repaired,
+                repair_note=risk.repair_note if repaired is not None else None,
+                repaired_by_id=risk.repaired_by_id if repaired is not None else None,
+                closed_at=closed,
+                closed_how=risk.closed_how if closed is not None else None,
+            )
+        )
+    return tuple(facts)
 
 
 # -- Figures -------------------------------------------------------------------------------------------
@@ -645,16 +738,50 @@ def _gaps(snapshot: Snapshot) -> dict[str, list[str]]:
         _dead_line(snapshot, d)
         for d in sorted(snapshot.dead, key=lambda d: (names.get(d.technician_id, "").casefold(), d.reason))
     ]
+    at_risk = []
+    for r in snapshot.risks:
+        if r.closed_at is not None:
+            continue
+        said = ""
+        if r.score is not None:
+            words = f": “{_cut(r.comment, TEXT_CHARS)}”" if r.comment else ""
+            said = f" ({feedback.face(r.score)} {r.score}/5{words})"
+        if r.repaired_at is not None:
+            note = f": “{_cut(r.repair_note, TEXT_CHARS)}”" if r.repair_note else ""
+            done = (
+                f"Repair logged {day(r.repaired_at)} by {who(r.repaired_by_id)}{note}; waiting for their "
+                "next word."
+            )
+        else:
+            done = "No repair logged yet: call them, own it, fix it."
+        at_risk.append(
+            f"*{_cut(r.client, NAME_CHARS)}*: at risk for {_plural((end - r.opened_at).days, 'day')}{said} "
+            f"({who(r.owner_id)}). {done}"
+        )
+    unnoticed = [
+        f"*{_cut(n.client, NAME_CHARS)}*: “{_cut(n.what, TEXT_CHARS)}” began {day(n.window_start)} "
+        f"without an acknowledged notice ({who(n.technician_id)}). When the e-mail isn't acknowledged, "
+        "phone them before the window."
+        for n in snapshot.unnoticed
+    ]
     return {
+        AT_RISK: at_risk,
+        UNNOTICED: unnoticed,
         "Follow-up e-mails not sent": followups,
         "Cancelled, and nobody has phoned": calls,
         "Promises broken": promises,
         "Clients overdue for a check-in": checkins,
         DEAD: dead,
+        NEEDS: list(snapshot.needs),
     }
 
 
 _ATTENTION = {
+    AT_RISK: ("client at risk (unhappy, not yet repaired)", "clients at risk (unhappy, not yet repaired)"),
+    UNNOTICED: (
+        "change made without an acknowledged notice",
+        "changes made without an acknowledged notice",
+    ),
     "Follow-up e-mails not sent": ("follow-up e-mail not sent", "follow-up e-mails not sent"),
     "Cancelled, and nobody has phoned": (
         "cancelled appointment nobody has phoned about",
@@ -729,10 +856,10 @@ def compose(snapshot: Snapshot) -> Digest:
                 f"Clients checked in on time: {_bold_rate(this.checkins, 'no clients with an owner yet')}"
             )
         )
-    wins = _wins(people, weeks, quiet)
+    wins = _wins(people, weeks, quiet, snapshot.risks)
     if wins:
         blocks += _sections("What went well", wins)
-    counts = {title: len(lines) for title, lines in gaps.items()}
+    counts = {title: len(lines) for title, lines in gaps.items() if title != NEEDS}
     counts[DEAD] = sum(dead.count for dead in snapshot.dead)
     attention = [f"• {_plural(count, *_ATTENTION[title])}" for title, count in counts.items() if count]
     if attention:
@@ -742,6 +869,14 @@ def compose(snapshot: Snapshot) -> Digest:
             Section(
                 "*Nothing overdue*: every follow-up sent, every cancellation phoned, every promise kept "
                 "and every client checked in. :sparkles:"
+            )
+        )
+    if snapshot.needs:
+        # Not a gap: a chance to raise something with a client before they have to.
+        blocks.append(
+            Section(
+                f"*Needs spotted*: {_plural(len(snapshot.needs), 'recurring problem')} in visit notes, "
+                "each a chance for a proactive conversation (in the thread)."
             )
         )
     detail_blocks: list[Block] = []
@@ -777,7 +912,12 @@ def _bold_rate(rate: Rate, none: str) -> str:
     return none if not rate.of else f"*{rate.percent}%* ({rate.hit} of {rate.of})"
 
 
-def _wins(people: Sequence[TechnicianWeek], weeks: Sequence[WeekRates], quiet: bool) -> list[str]:
+def _wins(
+    people: Sequence[TechnicianWeek],
+    weeks: Sequence[WeekRates],
+    quiet: bool,
+    snapshot_risks: Sequence[RiskFact] = (),
+) -> list[str]:
     """What went well: perfect weeks, streaks of on-time follow-ups, the team's best figure."""
     lines = []
     perfect = [week.name for week in people if week.perfect]
@@ -796,6 +936,12 @@ def _wins(people: Sequence[TechnicianWeek], weeks: Sequence[WeekRates], quiet: b
     if len(streaks) > SHOWN_IN_SUMMARY:
         more = len(streaks) - SHOWN_IN_SUMMARY
         lines.append(f"• …and {_plural(more, 'more streak')} of {STREAK} or more, in the thread.")
+    for risk in snapshot_risks:
+        if risk.closed_how == feedback.HAPPY_AGAIN and risk.closed_at is not None:
+            days = (risk.closed_at - risk.opened_at).days
+            lines.append(
+                f"• *{_cut(risk.client, NAME_CHARS)}* is happy again after {_plural(days, 'day')} at risk."
+            )
     best = None if quiet else _best(weeks)
     if best:
         lines.append(f"• {best}")

@@ -27,6 +27,11 @@ VISIT_USAGE = """*Log a visit* (and get the follow-up e-mail drafted):
 *Your clients*, most overdue first: /visit clients  ·  /visit clients overdue  ·  /visit clients me
 *Change a client*: /visit owner Acme Dental @ana  ·  /visit rename Acme Dentl to Acme Dental
 /visit merge Acme Dentl into Acme Dental  ·  /visit archive Acme Dental  ·  /visit unarchive Acme Dental
+*Tell a client before changing their systems* (they acknowledge it with one click):
+/visit notify Acme Dental "reboot the mail server" Saturday 22:00-23:00  ·  /visit notify list
+*What the client said* (1 unhappy to 5 happy): /visit feedback Acme Dental 2 waited a week
+/visit Acme Dental 1h fixed the printer; mood: happy  ·  /visit feedback every 120 days (managers)
+*Repair an unhappy client*: /visit call Acme Dental spoke apologised; repair: replaced the dock
 *Export* everything of the team (managers, as a zip file): /visit export
 Type /visit alone for a form."""
 

@@ -12,13 +12,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from bot import nudges, preferences, promises, texts, visits
+from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload
+
+from bot import feedback, notices, nudges, preferences, proactive, promises, texts, visits
 from bot.context import Context
 from bot.grammar.durations import format_duration
 from bot.hours import WorkingHours
 from bot.replies import Actions, Block, Button, Header, Note, Reply, Section
 from storage import repositories as repo
-from storage.models import Appointment, Client, Promise, Technician, Visit
+from storage.models import Appointment, Client, Notice, Promise, Risk, Technician, Visit
 
 HOME_BLOCKS = 100
 # The first few follow-ups come with their drafted e-mail (five blocks each); later ones are one line.
@@ -196,6 +199,95 @@ def _checkins(ctx: Context, clients: Sequence[Client]) -> _Part:
     )
 
 
+def _risks(ctx: Context) -> _Part:
+    """Clients at risk that are the technician's: they own them, or the unhappy word was about them."""
+    me = ctx.technician.id
+    risks = ctx.session.scalars(
+        select(Risk)
+        .join(Client, Client.id == Risk.client_id)
+        .options(joinedload(Risk.client), joinedload(Risk.feedback))
+        .where(
+            Risk.closed_at.is_(None),
+            Client.archived_at.is_(None),
+            or_(Client.owner_id == me, Risk.technician_id == me),
+        )
+        .order_by(Risk.opened_at)
+    ).all()
+    entries = []
+    for risk in risks[:MAX_SHOWN]:
+        client = risk.client
+        days = (ctx.now - risk.opened_at).days
+        said = ""
+        if risk.feedback is not None:
+            given = risk.feedback
+            words = f": “{_short(given.comment, 120)}”" if given.comment else ""
+            on = texts.day(given.given_at, ctx.tz)
+            said = f" ({feedback.face(given.score)} {given.score}/5 on {on}{words})"
+        if risk.repaired_at is not None:
+            state = f"Repair logged {texts.day(risk.repaired_at, ctx.tz)}: record their next word."
+            actions = feedback.mood_buttons(client.id)
+        else:
+            state = "No repair logged yet: call them, own it, fix it."
+            actions = Actions((feedback.repair_button(risk.id),))
+        line = f":rotating_light: *{client.name}*: at risk for {_plural(days, 'day')}{said}. {state}"
+        entries.append(_Entry(full=(Section(line), actions), line=Section(line, button=actions.buttons[0])))
+    return _Part(
+        "Clients at risk", tuple(entries), len(risks), "…and {count} more: the digest lists them all"
+    )
+
+
+def _notices(ctx: Context) -> _Part:
+    found = ctx.session.scalars(
+        select(Notice)
+        .options(joinedload(Notice.client))
+        .where(
+            Notice.technician_id == ctx.technician.id,
+            Notice.acknowledged_at.is_(None),
+            Notice.window_start > ctx.now,
+        )
+        .order_by(Notice.window_start)
+    ).all()
+    entries = []
+    for notice in found[:MAX_SHOWN]:
+        line = (
+            f":loudspeaker: *{notice.client.name}*: {_short(notice.what, 120)}, "
+            f"{notices.when(notice, ctx.tz, ctx.now)}. Not acknowledged yet."
+        )
+        actions = notices.buttons(notice.id)
+        entries.append(_Entry(full=(Section(line), actions), line=Section(line, button=actions.buttons[0])))
+    return _Part(
+        "Change notices not acknowledged", tuple(entries), len(found), "…and {count} more: /visit notify list"
+    )
+
+
+def _asks(ctx: Context) -> _Part:
+    owned = ctx.session.scalars(
+        select(Client).where(Client.owner_id == ctx.technician.id, Client.archived_at.is_(None))
+    ).all()
+    due = sorted((c for c in owned if feedback.ask_due_at(c) <= ctx.now), key=feedback.ask_due_at)
+    entries = []
+    for client in due[:MAX_SHOWN]:
+        heard = client.last_feedback_at
+        since = f"last word {texts.day(heard, ctx.tz, now=ctx.now)}" if heard else "no word from them yet"
+        line = f":speech_balloon: *{client.name}*: ask how we're doing ({since})."
+        actions = feedback.ask_buttons(client.id)
+        entries.append(_Entry(full=(Section(line), actions), line=Section(line, button=actions.buttons[0])))
+    return _Part(
+        "Ask how we're doing", tuple(entries), len(due), "…and {count} more: the reminders bring each one"
+    )
+
+
+def _needs(ctx: Context) -> _Part:
+    spotted = proactive.spotted(ctx.session, owner_id=ctx.technician.id, now=ctx.now)
+    entries = []
+    for need, client in spotted[:MAX_SHOWN]:
+        days = proactive.visit_days(ctx.session, need, ctx.tz)
+        line = f":bulb: {proactive.explained(need, client, ctx.tz, days)}"
+        actions = proactive.buttons(need)
+        entries.append(_Entry(full=(Section(line), actions), line=Section(line, button=actions.buttons[0])))
+    return _Part("Needs spotted", tuple(entries), len(spotted), "…and {count} more: the digest lists them")
+
+
 def _zone_text(ctx: Context) -> str:
     technician = ctx.technician
     platform = ctx.platform_name
@@ -292,13 +384,17 @@ def build(ctx: Context, notice: Reply | None = None) -> Reply:
     tech = ctx.technician.id
     hours = nudges.working_hours(ctx.technician, ctx.tz)
     builders: list[Callable[[], _Part]] = [
+        lambda: _risks(ctx),
         lambda: _followups(ctx, repo.unsent_followups(ctx.session, technician_id=tech, limit=MAX_SHOWN)),
         lambda: _calls(ctx, repo.open_call_tasks(ctx.session, technician_id=tech, limit=MAX_SHOWN)),
         lambda: _promises(ctx, hours, repo.open_promises(ctx.session, technician_id=tech, limit=MAX_SHOWN)),
         lambda: _appointments(
             ctx, repo.upcoming_appointments(ctx.session, technician_id=tech, now=ctx.now, limit=MAX_SHOWN)
         ),
+        lambda: _notices(ctx),
         lambda: _checkins(ctx, checkins_due(ctx)),
+        lambda: _asks(ctx),
+        lambda: _needs(ctx),
     ]
     parts = [part for part in (build_part() for build_part in builders) if part.entries]
 

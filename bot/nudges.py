@@ -7,23 +7,27 @@ storage models and the clock, with no chat platform in sight.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session
 
-from bot import promises, texts, visits
+from bot import feedback, notices, promises, texts, visits
+from bot.due import Due
 from bot.grammar.durations import format_duration
 from bot.hours import WorkingHours
+from bot.links import Links
 from bot.replies import Actions, Block, Button, Note, Reply, Section
 from storage.models import (
     Appointment,
     AppointmentStatus,
     Client,
+    Notice,
     Nudge,
     Promise,
+    Risk,
     Technician,
     Visit,
 )
@@ -33,6 +37,10 @@ CALL = "call"
 PROMISE = "promise"
 CHECKIN = "checkin"
 APPOINTMENT = "appointment"
+NOTICE = notices.KIND
+RISK = feedback.RISK
+RISK_TECHNICIAN = feedback.RISK_TECHNICIAN
+ASK = feedback.ASK
 
 FIRST_FOLLOWUP_AFTER = timedelta(hours=4)
 CALL_EVERY = timedelta(hours=2)
@@ -44,7 +52,9 @@ CHECKIN_SNOOZE = "checkin.snooze"
 RUNNING_LATE = "appointment.late"
 MOVE_HINT = "promise.movehint"
 
-# Every kind a technician can turn off on App Home, with how the settings name it.
+# Every kind a technician can turn off on App Home, with how the settings name it. A notice not
+# acknowledged, an unhappy client and a client to ask can't be: each comes from something the technician
+# did or a client said, and rarely.
 KINDS: tuple[tuple[str, str], ...] = (
     (FOLLOWUP, "Follow-up e-mails"),
     (CALL, "Calls after cancellations"),
@@ -85,16 +95,6 @@ def working_hours(technician: Technician, default_tz: ZoneInfo) -> WorkingHours:
         days=frozenset(int(day) for day in technician.work_days if day.isdigit()),
         paused_until=technician.paused_until,
     )
-
-
-@dataclass(frozen=True)
-class Due:
-    """A reminder that is due now: about what, for which occurrence, and when its slot began."""
-
-    subject: str
-    kind: str
-    period: str
-    slot: datetime
 
 
 def followup_due(visit: Visit, hours: WorkingHours, now: datetime) -> Due | None:
@@ -176,18 +176,36 @@ def appointment_due(appointment: Appointment, hours: WorkingHours, now: datetime
     return Due(f"appointment:{appointment.id}", APPOINTMENT, day.isoformat(), hours.opening_on(day))
 
 
+def risk_technician_due(risk: Risk, hours: WorkingHours, now: datetime) -> Due | None:
+    """The technician an unhappy word is about hears it as the owner does (their own kind of nudge)."""
+    due = feedback.risk_due(risk, hours, now)
+    return None if due is None else replace(due, kind=RISK_TECHNICIAN)
+
+
 _RULES: dict[tuple[type, str], Callable[[Any, WorkingHours, datetime], Due | None]] = {
     (Visit, FOLLOWUP): followup_due,
     (Appointment, CALL): call_due,
     (Appointment, APPOINTMENT): appointment_due,
     (Promise, PROMISE): promise_due,
     (Client, CHECKIN): checkin_due,
+    (Notice, NOTICE): notices.notice_due,
+    (Risk, RISK): feedback.risk_due,
+    (Risk, RISK_TECHNICIAN): risk_technician_due,
+    (Client, ASK): feedback.ask_due,
+}
+_SUBJECTS: dict[str, type] = {
+    "visit": Visit,
+    "appointment": Appointment,
+    "promise": Promise,
+    "client": Client,
+    "notice": Notice,
+    "risk": Risk,
 }
 
 
 def _subject(session: Session, subject: str) -> object | None:
     kind, _, number = subject.partition(":")
-    model = {"visit": Visit, "appointment": Appointment, "promise": Promise, "client": Client}.get(kind)
+    model = _SUBJECTS.get(kind)
     if model is None or not number.isdigit():
         return None
     return session.get(model, int(number))
@@ -217,12 +235,21 @@ def contact(client: Client) -> str:
     return ", ".join(parts) if parts else "no contact on file (/visit contact)"
 
 
-def compose(session: Session, nudge: Nudge, hours: WorkingHours, now: datetime) -> Reply:
-    """The DM for a nudge, with the buttons that act on it at once."""
+def compose(
+    session: Session, nudge: Nudge, hours: WorkingHours, now: datetime, links: Links | None = None
+) -> Reply:
+    """The DM for a nudge, with the buttons that act on it at once (and, with `links`, one-click links in
+    the e-mails it drafts)."""
     subject = _subject(session, nudge.subject)
     tz = hours.tz
     if isinstance(subject, Visit):
-        return _followup(subject, tz, now)
+        return _followup(subject, tz, now, links)
+    if isinstance(subject, Notice):
+        return notices.compose(subject, tz, now)
+    if isinstance(subject, Risk):
+        return feedback.compose_risk(subject, tz, now)
+    if isinstance(subject, Client) and nudge.kind == ASK:
+        return feedback.compose_ask(subject, tz, now, links)
     if isinstance(subject, Appointment) and nudge.kind == CALL:
         return _call(subject, tz, now)
     if isinstance(subject, Appointment):
@@ -283,7 +310,7 @@ def since_last_touch(client: Client, now: datetime) -> str:
     return f"{(now - last).days} days since the last touch" if last else "no touch logged yet"
 
 
-def _followup(visit: Visit, tz: ZoneInfo, now: datetime) -> Reply:
+def _followup(visit: Visit, tz: ZoneInfo, now: datetime, links: Links | None) -> Reply:
     client = visit.client
     when = texts.day(visit.visited_at, tz, now=now)
     blocks: list[Block] = [
@@ -291,7 +318,7 @@ def _followup(visit: Visit, tz: ZoneInfo, now: datetime) -> Reply:
             f":email: The follow-up e-mail for your visit to *{client.name}* on {when} "
             f"({format_duration(visit.minutes)}) hasn't gone out yet. Here it is again:"
         ),
-        *visits.draft_blocks(visit, tz),
+        *visits.draft_blocks(visit, tz, links, now),
         followup_buttons(visit.id),
     ]
     return Reply(summary=f"Follow-up to {client.name} not sent yet", blocks=tuple(blocks))

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from bot import nudges
+from bot import feedback, nudges
 from bot.clientlist import backup
 from bot.clientlist.importer import Owners
 from bot.context import Context, Refused, button_number, require_manager
@@ -21,7 +21,20 @@ from bot.grammar import commands as grammar
 from bot.grammar.words import match_key, tidy_name
 from bot.replies import Actions, Attachment, Button, Header, Note, Reply, Section, error
 from storage import repositories as repo
-from storage.models import Appointment, Client, Nudge, NudgeStatus, Promise, Technician, Touch, Visit
+from storage.models import (
+    Appointment,
+    Client,
+    Feedback,
+    NeedDismissal,
+    Notice,
+    Nudge,
+    NudgeStatus,
+    Promise,
+    Risk,
+    Technician,
+    Touch,
+    Visit,
+)
 
 MERGE = "client.merge"
 ARCHIVE = "client.archive"
@@ -278,6 +291,21 @@ def export(ctx: Context) -> Reply:
 # -- Merging ---------------------------------------------------------------------------------------------
 
 
+def _merge_risks(ctx: Context, duplicate: Client, kept: Client) -> None:
+    """The duplicate's risks move too; when both are at risk, the older risk stays open and takes the
+    later unhappy word (a client is at risk once, however it was spelled)."""
+    theirs = feedback.open_risk(ctx.session, duplicate.id)
+    ours = feedback.open_risk(ctx.session, kept.id)
+    if theirs is not None and ours is not None:
+        first, second = sorted((theirs, ours), key=lambda risk: risk.opened_at)
+        if second.flagged_at > first.flagged_at:
+            first.flagged_at, first.feedback_id = second.flagged_at, second.feedback_id
+            first.repaired_at = None
+        second.closed_at, second.closed_how = ctx.now, "merged"
+        ctx.session.flush()
+    ctx.session.execute(update(Risk).where(Risk.client_id == duplicate.id).values(client_id=kept.id))
+
+
 def merge_asked(ctx: Context, command: grammar.MergeClients, duplicate: Client, kept: Client) -> Reply:
     """What a merge would move, and the button that does it (a merge can't be undone)."""
     _may_change(ctx, duplicate, "merge", grammar.MERGE_EXAMPLE)
@@ -316,8 +344,23 @@ def merge_pressed(ctx: Context, value: str) -> Reply:
         raise Refused(error("That button is out of date.")) from None
     _may_change(ctx, duplicate, "merge", grammar.MERGE_EXAMPLE)
     _may_change(ctx, kept, "merge into", grammar.MERGE_EXAMPLE)
-    for model in (Visit, Touch, Appointment, Promise):
+    for model in (Visit, Touch, Appointment, Promise, Notice, Feedback):
         ctx.session.execute(update(model).where(model.client_id == duplicate.id).values(client_id=kept.id))
+    _merge_risks(ctx, duplicate, kept)
+    # A suggestion set aside for either stays set aside; the kept client's own choice wins.
+    kept_topics = select(NeedDismissal.topic).where(NeedDismissal.client_id == kept.id)
+    ctx.session.execute(
+        delete(NeedDismissal).where(
+            NeedDismissal.client_id == duplicate.id, NeedDismissal.topic.in_(kept_topics)
+        )
+    )
+    ctx.session.execute(
+        update(NeedDismissal).where(NeedDismissal.client_id == duplicate.id).values(client_id=kept.id)
+    )
+    for moment in ("last_feedback_at", "feedback_asked_at"):
+        theirs, ours = getattr(duplicate, moment), getattr(kept, moment)
+        if theirs is not None and (ours is None or theirs > ours):
+            setattr(kept, moment, theirs)
     for field in ("contact_name", "contact_email", "contact_phone", "owner_id"):
         if getattr(kept, field) is None:
             setattr(kept, field, getattr(duplicate, field))

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot import drafts, texts
+from bot import drafts, feedback, notices, texts
 from bot.context import Context, Refused, button_number
 from bot.grammar import commands as grammar
 from bot.grammar.durations import format_duration
+from bot.links import MOOD_FACES, Links, Purpose
 from bot.replies import Actions, Block, Button, Link, Note, Preformatted, Reply, Section, error
 from storage import repositories as repo
 from storage.models import Appointment, AppointmentStatus, CallOutcome, Client, TouchKind, Visit
@@ -31,9 +32,16 @@ def _tz_note(ctx: Context) -> list[Block]:
     return [Note(f"I don't know your time zone yet, so I used {ctx.tz.key}. Check the time above.")]
 
 
-def draft_blocks(visit: Visit, tz: ZoneInfo) -> list[Block]:
-    """The drafted follow-up e-mail for a visit, to copy or open in a mail program."""
+def draft_blocks(
+    visit: Visit, tz: ZoneInfo, links: Links | None = None, now: datetime | None = None
+) -> list[Block]:
+    """The drafted follow-up e-mail for a visit, to copy or open in a mail program; with links on, it asks
+    "how did we do?" with one click."""
     client = visit.client
+    rate = None
+    if links is not None and now is not None:
+        urls = links.moods(Purpose.RATE_VISIT, workspace_id=visit.workspace_id, subject_id=visit.id, now=now)
+        rate = {MOOD_FACES[mood]: url for mood, url in urls.items()}
     draft = drafts.followup(
         client_name=client.name,
         contact_name=client.contact_name,
@@ -44,6 +52,8 @@ def draft_blocks(visit: Visit, tz: ZoneInfo) -> list[Block]:
         work_done=visit.work_done,
         remaining=visit.remaining,
         tz=tz,
+        announced=notices.announced_lines(visit.announced, tz),
+        rate=rate,
     )
     if client.contact_email:
         who = client.contact_name or client.contact_email
@@ -62,11 +72,18 @@ def draft_blocks(visit: Visit, tz: ZoneInfo) -> list[Block]:
 
 def followup_blocks(ctx: Context, visit: Visit) -> list[Block]:
     """The drafted e-mail with its button, as shown right after `/visit`."""
-    return [
-        *draft_blocks(visit, ctx.tz),
+    blocks: list[Block] = [
+        *draft_blocks(visit, ctx.tz, ctx.links, ctx.now),
         Actions((Button("Mark follow-up sent", FOLLOWUP_SENT, str(visit.id), "primary"),)),
         Note("I'll keep this follow-up open until you mark it sent."),
     ]
+    if ctx.links is None:
+        # Without links in the e-mail, the technician records what the client says.
+        blocks += [
+            Section("How did they find it? Record what they say:"),
+            feedback.mood_buttons(visit.client_id),
+        ]
+    return blocks
 
 
 def log_visit(ctx: Context, command: grammar.LogVisit, client: Client) -> Reply:
@@ -80,11 +97,24 @@ def log_visit(ctx: Context, command: grammar.LogVisit, client: Client) -> Reply:
         work_done=command.work_done,
         remaining=command.remaining,
     )
+    announced = notices.carried_into(ctx, visit)
+    ctx.session.refresh(visit, ["announced"])
     headline = f":white_check_mark: Logged {format_duration(visit.minutes)} at *{client.name}*."
-    return Reply(
-        summary=f"Logged {format_duration(visit.minutes)} at {client.name}",
-        blocks=(Section(headline), *followup_blocks(ctx, visit)),
-    )
+    blocks: list[Block] = [Section(headline)]
+    if announced:
+        changes = "; ".join(notices.announced_lines(announced, ctx.tz))
+        blocks.append(
+            Section(
+                f":loudspeaker: You announced: {changes}. The e-mail says so: make sure it says what was "
+                "done against what was announced."
+            )
+        )
+    blocks += followup_blocks(ctx, visit)
+    if command.repair is not None:
+        blocks += feedback.log_repair(ctx, client, command.repair or command.work_done)
+    if command.mood is not None:
+        blocks += feedback.mood_of_visit(ctx, visit, command.mood)
+    return Reply(summary=f"Logged {format_duration(visit.minutes)} at {client.name}", blocks=tuple(blocks))
 
 
 def _day_bounds(ctx: Context, moment: datetime) -> tuple[datetime, datetime]:
@@ -237,9 +267,21 @@ def _call_reply(client: Client, outcome: CallOutcome, closed: int) -> Reply:
 
 
 def call(ctx: Context, command: grammar.LogCall, client: Client) -> Reply:
-    """Log a phone call: a touch, and it closes any open "call the client" task."""
+    """Log a phone call: a touch; it closes any open "call the client" task and, when they were spoken to,
+    acknowledges their notices still ahead; it may carry their mood and mark a repair."""
     outcome = CallOutcome(command.outcome)
-    return _call_reply(client, outcome, _log_call(ctx, client, outcome, command.note))
+    reply = _call_reply(client, outcome, _log_call(ctx, client, outcome, command.note))
+    blocks = list(reply.blocks)
+    if outcome is CallOutcome.SPOKE:
+        for notice in notices.acknowledged_by_call(ctx, client):
+            blocks.append(
+                Section(f"They know about {notice.what} ({notices.when(notice, ctx.tz, ctx.now)}) now.")
+            )
+    if command.repair is not None:
+        blocks += feedback.log_repair(ctx, client, command.repair or command.note)
+    if command.mood is not None:
+        blocks += feedback.mood_of_call(ctx, client, command.mood)
+    return Reply(summary=reply.summary, blocks=tuple(blocks))
 
 
 def call_pressed(ctx: Context, value: str) -> Reply:

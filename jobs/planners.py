@@ -17,23 +17,27 @@ from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
 
-from bot import nudges
+from bot import feedback, notices, nudges
+from bot.due import Due
 from bot.hours import WorkingHours
 from storage.models import (
     Appointment,
     AppointmentStatus,
     Client,
+    Notice,
     Nudge,
     NudgeStatus,
     Promise,
+    Risk,
     Technician,
     Visit,
+    Workspace,
 )
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-Rule = Callable[[Any, WorkingHours, datetime], nudges.Due | None]
+Rule = Callable[[Any, WorkingHours, datetime], Due | None]
 # A day's margin on each side, so a day boundary in any zone is never missed by a SQL filter.
 _DAY = timedelta(days=1)
 
@@ -186,7 +190,69 @@ def plan_appointments(session: Session, hours: _Hours, now: datetime) -> list[di
     return _rows(_all(session, query), lambda a: a.technician_id, nudges.appointment_due, hours, now)
 
 
-PLANNERS = (plan_followups, plan_calls, plan_promises, plan_checkins, plan_appointments)
+def plan_notices(session: Session, hours: _Hours, now: datetime) -> list[dict[str, Any]]:
+    """Change notices not acknowledged, whose window begins within the week."""
+    # The working day before the window can be up to a week earlier, plus a day's margin for the zone.
+    query = (
+        select(Notice)
+        .options(joinedload(Notice.client))
+        .where(
+            Notice.acknowledged_at.is_(None), Notice.window_start > now, Notice.window_start <= now + 8 * _DAY
+        )
+    )
+    return _rows(_all(session, query), lambda n: n.technician_id, notices.notice_due, hours, now)
+
+
+def plan_risks(session: Session, hours: _Hours, now: datetime) -> list[dict[str, Any]]:
+    """Unhappy clients with no repair logged: their owner, and the technician the unhappy word is about."""
+    query = (
+        select(Risk)
+        .options(joinedload(Risk.client))
+        .where(Risk.closed_at.is_(None), Risk.repaired_at.is_(None))
+    )
+    risks = _all(session, query)
+    rows = _rows(risks, lambda r: r.client.owner_id, feedback.risk_due, hours, now)
+    rows += _rows(
+        risks,
+        lambda r: r.technician_id if r.technician_id != r.client.owner_id else None,
+        nudges.risk_technician_due,
+        hours,
+        now,
+    )
+    return rows
+
+
+def plan_asks(session: Session, hours: _Hours, now: datetime) -> list[dict[str, Any]]:
+    """Clients who haven't told us how we are doing in their workspace's interval: their owner asks."""
+    rows: list[dict[str, Any]] = []
+    for days in session.scalars(select(Workspace.feedback_every_days).distinct()):
+        cutoff = now - timedelta(days=days)
+        query = (
+            select(Client)
+            .join(Workspace, Workspace.id == Client.workspace_id)
+            .where(
+                Workspace.feedback_every_days == days,
+                Client.owner_id.is_not(None),
+                Client.archived_at.is_(None),
+                Client.created_at <= cutoff,
+                or_(Client.last_feedback_at.is_(None), Client.last_feedback_at <= cutoff),
+                or_(Client.feedback_asked_at.is_(None), Client.feedback_asked_at <= cutoff),
+            )
+        )
+        rows += _rows(_all(session, query), lambda c: c.owner_id, feedback.ask_due, hours, now)
+    return rows
+
+
+PLANNERS = (
+    plan_followups,
+    plan_calls,
+    plan_promises,
+    plan_checkins,
+    plan_appointments,
+    plan_notices,
+    plan_risks,
+    plan_asks,
+)
 
 
 def insert_nudges(session: Session, rows: list[dict[str, Any]]) -> None:

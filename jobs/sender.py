@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot import addresses, digest, nudges
+from bot.links import Links
 from bot.notify import Address, Notifier, PermanentFailure, RateLimited, TemporaryFailure
 from bot.replies import Reply
 from bot.services import Services
@@ -103,6 +104,7 @@ def _prepare(
     claim: outbox.Claim,
     lease: timedelta,
     default_tz: ZoneInfo,
+    links: Links | None = None,
 ) -> _Prepared | _NotSent:
     """Load a held nudge, renew its lease and compose it; or settle it here and say why it is not sent."""
     with services.sessions.begin() as session:
@@ -154,7 +156,7 @@ def _prepare(
             attempts=nudge.attempts,
             recipient=addresses.of_technician(session, technician),
             key=f"{nudge.workspace_id}:{nudge.subject}:{nudge.kind}:{nudge.period}",
-            reply=nudges.compose(session, nudge, hours, now),
+            reply=nudges.compose(session, nudge, hours, now, links),
         )
 
 
@@ -171,6 +173,8 @@ def send_due(
     report = SendReport()
     now = services.clock()
     default_tz = ZoneInfo(services.settings.default_timezone)
+    given = services.settings.require_links()
+    links = Links(*given) if given is not None else None
     pacer = pacer or Pacer()
     with services.sessions.begin() as session:
         # Digests go out in parts, with their own progress and sender (jobs.digest): never claimed here.
@@ -185,7 +189,7 @@ def send_due(
         )
     report.claimed = len(claim.ids)
     for nudge_id in claim.ids:
-        prepared = _prepare(services, nudge_id, owner, now, claim, lease, default_tz)
+        prepared = _prepare(services, nudge_id, owner, now, claim, lease, default_tz, links)
         if isinstance(prepared, _NotSent):
             report.skipped += prepared.outcome == "skipped"
             report.dead += prepared.outcome == "dead"

@@ -383,7 +383,7 @@ class Risk(Base):
 
 
 class NeedDismissal(Base):
-    """A suggested proactive conversation someone set aside: not useful (for good), or raised with the client."""
+    """A suggested proactive conversation set aside: not useful (for good), or raised with the client."""
 
     __tablename__ = "need_dismissals"
     __table_args__ = (UniqueConstraint("client_id", "topic"),)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -54,6 +54,11 @@ MERGE_EXAMPLE = "/visit merge Acme Dentl into Acme Dental"
 ARCHIVE_EXAMPLE = "/visit archive Acme Dental"
 UNARCHIVE_EXAMPLE = "/visit unarchive Acme Dental"
 EXPORT_EXAMPLE = "/visit export"
+NOTIFY_EXAMPLE = '/visit notify Acme Dental "reboot the mail server" Saturday 22:00-23:00'
+FEEDBACK_EXAMPLE = "/visit feedback Acme Dental 2 waited a week for the printer"
+FEEDBACK_EVERY_EXAMPLE = "/visit feedback every 120 days"
+MOOD_EXAMPLE = "/visit Acme Dental 1h30 replaced fuser; mood: unhappy"
+REPAIR_EXAMPLE = "/visit call Acme Dental spoke apologised; repair: replaced the dock today"
 
 VISIT_ACTIONS = (
     "log",
@@ -76,15 +81,20 @@ VISIT_ACTIONS = (
     "archive",
     "unarchive",
     "export",
+    "notify",
+    "feedback",
 )
 # Words added after clients were named freely: an existing client named like one still logs.
 SETTINGS_ACTIONS = frozenset({"cadence", "pause", "resume", "hours", "report", "digest"})
 ROSTER_ACTIONS = frozenset({"clients", "owner", "rename", "merge", "archive", "unarchive", "export"})
+HEARING_ACTIONS = frozenset({"notify", "feedback"})
 # `/visit clients …`: which clients to list (anything else names an owner).
 CLIENT_VIEWS = frozenset({"overdue", "all"})
 # Who owns nobody's clients, in `/visit owner Acme Dental nobody`.
 _NOBODY = {"nobody", "none", "noone", "no-one", "-"}
 MAX_CADENCE_DAYS = 365
+MIN_FEEDBACK_EVERY_DAYS, MAX_FEEDBACK_EVERY_DAYS = 14, 365
+MAX_COMMENT = 1000
 MAX_PAUSE_DAYS = 365
 PROMISE_ACTIONS = ("done", "move", "list", "help")
 
@@ -104,6 +114,51 @@ _DATE_START = re.compile(
     re.IGNORECASE,
 )
 _NUMBER = re.compile(r"^#?(\d{1,9})$")
+# A score of 2 or less is unhappy: the client is at risk until the relationship is repaired.
+NEGATIVE_AT_MOST = 2
+_MOOD_WORDS = {
+    "happy": 5,
+    "great": 5,
+    "delighted": 5,
+    "pleased": 5,
+    "good": 4,
+    "😀": 5,
+    "😃": 5,
+    "🙂": 4,
+    ":)": 4,
+    "ok": 3,
+    "okay": 3,
+    "fine": 3,
+    "neutral": 3,
+    "meh": 3,
+    "😐": 3,
+    "annoyed": 2,
+    "frustrated": 2,
+    "disappointed": 2,
+    "unhappy": 1,
+    "upset": 1,
+    "angry": 1,
+    "bad": 1,
+    "🙁": 1,
+    "☹️": 1,
+    "☹": 1,
+    "😠": 1,
+    ":(": 1,
+}
+_SCORE = re.compile(r"^([1-5])(?:/5)?$")
+# `mood: unhappy` and `repair: …` in a visit's or a call's text; each runs to a `;`, a line's end or the
+# next such word.
+_CLAUSE = re.compile(r"(?:^|(?<=[;.,\s]))(?P<name>mood|repair)\s*:", re.IGNORECASE)
+_CLAUSE_END = re.compile(
+    r"[;\n]|(?<=\s)(?:todo|to do|to-do|left|remaining|next|mood|repair)\s*:", re.IGNORECASE
+)
+# What the client will notice during a change: `; impact: no e-mail for 15 minutes`.
+_IMPACT = re.compile(
+    r"(?:^|[;\n]|\s)\s*(?:impact|effect|they(?:'|’)ll notice|they will notice)\s*:", re.IGNORECASE
+)
+# Words that may sit between what will change and its window: "reboot the server on Saturday 22-23".
+_WINDOW_LEAD = {"on", "at", "from", "between", "during"}
+MAX_WHAT = 500
 # A cadence ends the text: "14", "14d", "14 days", "2 weeks", "2w" (optionally after "every").
 _CADENCE = re.compile(r"^(?P<number>[+-]?\d+(?:[.,]\d+)?)(?P<unit>d|days?|w|wks?|weeks?)?$", re.IGNORECASE)
 _UNITS = {"d": 1, "day": 1, "days": 1, "w": 7, "wk": 7, "wks": 7, "week": 7, "weeks": 7}
@@ -150,6 +205,9 @@ class LogVisit:
     minutes: int
     work_done: str
     remaining: str | None
+    # `mood: unhappy` (a score 1-5 and any words after it), `repair: …` (None: not a repair).
+    mood: Mood | None = None
+    repair: str | None = None
 
 
 @dataclass(frozen=True)
@@ -177,6 +235,8 @@ class LogCall:
     client: ClientRef
     outcome: Outcome
     note: str | None
+    mood: Mood | None = None
+    repair: str | None = None
 
 
 @dataclass(frozen=True)
@@ -295,6 +355,50 @@ class ExportData:
 
 
 @dataclass(frozen=True)
+class NotifyChange:
+    """`/visit notify Acme Dental "reboot the mail server" Saturday 22:00-23:00; impact: no e-mail`."""
+
+    client: ClientRef
+    what: str
+    start: datetime
+    end: datetime
+    impact: str | None
+
+
+@dataclass(frozen=True)
+class ListNotices:
+    """`/visit notify list`: the change notices still open."""
+
+
+@dataclass(frozen=True)
+class Mood:
+    """How the client feels, 1 (unhappy) to 5 (happy), and what they said."""
+
+    score: int
+    comment: str | None = None
+
+    @property
+    def negative(self) -> bool:
+        """Unhappy: the client is at risk."""
+        return self.score <= NEGATIVE_AT_MOST
+
+
+@dataclass(frozen=True)
+class RecordFeedback:
+    """`/visit feedback Acme Dental 2 waited a week for the printer`."""
+
+    client: ClientRef
+    mood: Mood
+
+
+@dataclass(frozen=True)
+class SetFeedbackEvery:
+    """`/visit feedback every 120 days`: ask a client how we are doing when they've said nothing that long."""
+
+    days: int
+
+
+@dataclass(frozen=True)
 class Help:
     """`/visit help` or `/promise help`."""
 
@@ -354,6 +458,10 @@ VisitCommand = (
     | MergeClients
     | ArchiveClient
     | ExportData
+    | NotifyChange
+    | ListNotices
+    | RecordFeedback
+    | SetFeedbackEvery
 )
 PromiseCommand = AddPromise | PromiseDone | MovePromise | ListPromises | Help
 Parsed = VisitCommand | PromiseCommand | NeedClient | ParseError
@@ -759,6 +867,148 @@ def _roster(action: str, text: str, words: list[Word], known: Collection[str]) -
     return MergeClients(client, into)
 
 
+def parse_mood(text: str) -> Mood | None:
+    """`unhappy`, `2`, `4/5`, `🙁 waited a week`: the first word is the mood, the rest what they said."""
+    words = text.split(None, 1)
+    if not words:
+        return None
+    first = words[0].lower().strip(".,!")
+    score = _MOOD_WORDS.get(first)
+    if score is None and (match := _SCORE.match(first)):
+        score = int(match[1])
+    if score is None:
+        return None
+    comment = words[1].strip() if len(words) > 1 else ""
+    return Mood(score, comment or None)
+
+
+def _mood(said: str, example: str) -> Mood:
+    mood = parse_mood(said)
+    if mood is None:
+        raise _Refusal(
+            f"I can't tell how the client feels from “{said}”: write happy, ok or unhappy, or a score from "
+            "1 (unhappy) to 5 (happy).",
+            example,
+        )
+    if mood.comment is not None and len(mood.comment) > MAX_COMMENT:
+        raise _Refusal(f"What the client said can be at most {MAX_COMMENT} characters.", example)
+    return mood
+
+
+def _clauses(text: str) -> tuple[str, str | None, str | None]:
+    """Take `mood: …` and `repair: …` out of the text: (the rest, the mood as written, the repair)."""
+    mood = repair = None
+    while (match := _CLAUSE.search(text)) is not None:
+        end_match = _CLAUSE_END.search(text, match.end())
+        end = end_match.start() if end_match is not None else len(text)
+        value = text[match.end() : end].strip()
+        if match["name"].lower() == "mood":
+            if mood is not None:
+                raise _Refusal("Give the client's mood once.", MOOD_EXAMPLE)
+            mood = value
+        else:
+            if repair is not None:
+                raise _Refusal("Describe the repair once.", REPAIR_EXAMPLE)
+            repair = value
+        after = end + 1 if end < len(text) and text[end] in ";\n" else end
+        text = (text[: match.start()].rstrip(" ;") + " " + text[after:].lstrip()).strip()
+    return text, mood, repair
+
+
+def _notify(
+    text: str, words: list[Word], known: Collection[str], now: datetime, tz: ZoneInfo
+) -> VisitCommand | NeedClient:
+    if len(words) == 1 and not words[0].quoted and words[0].text.lower() == "list":
+        return ListNotices()
+    if not words:
+        raise _Refusal("Which client, what will change, and when?", NOTIFY_EXAMPLE)
+    impact = None
+    said = _IMPACT.search(text, words[0].start)
+    if said is not None:
+        impact = text[said.end() :].strip(" ;") or None
+        text = text[: said.start()]
+        words = [word for word in words if word.end <= said.start()]
+        if impact is not None and len(impact) > MAX_WHAT:
+            raise _Refusal(f"What they will notice can be at most {MAX_WHAT} characters.", NOTIFY_EXAMPLE)
+    found = _known_client(words, known)
+    if found is None:
+        return _need_client("notify", words)
+    client, count = found
+    _check_name(client, NOTIFY_EXAMPLE)
+    body = words[count:]
+    if not body:
+        raise _Refusal(f"What will change at {client.name}, and when?", NOTIFY_EXAMPLE)
+    # The window ends the text: the longest tail that reads as a day and a window.
+    for index in range(1, len(body)):
+        try:
+            window = parse_window(_rest(text, body, index), now=now, tz=tz)
+        except WhenError:
+            continue
+        lead = body[:index]
+        while len(lead) > 1 and not lead[-1].quoted and lead[-1].text.lower() in _WINDOW_LEAD:
+            lead = lead[:-1]
+        what = (
+            lead[0].text if len(lead) == 1 and lead[0].quoted else text[lead[0].start : lead[-1].end].strip()
+        )
+        break
+    else:
+        raise _Refusal(
+            "When will you make the change? Put the day and a window after what will change, "
+            "like Saturday 22:00-23:00.",
+            NOTIFY_EXAMPLE,
+        )
+    if not what:
+        raise _Refusal(f"What will change at {client.name}?", NOTIFY_EXAMPLE)
+    if len(what) > MAX_WHAT:
+        raise _Refusal(f"What will change can be at most {MAX_WHAT} characters.", NOTIFY_EXAMPLE)
+    if window.start <= now:
+        raise _Refusal(
+            "That window has already begun: a notice goes out before the change. Which day did you mean?",
+            NOTIFY_EXAMPLE,
+        )
+    return NotifyChange(client, what, window.start, window.end, impact)
+
+
+def _feedback_every(words: list[Word]) -> SetFeedbackEvery:
+    said = " ".join(word.text for word in words)
+    match = _CADENCE.match(words[0].text) if words else None
+    unit = 1
+    if match is not None and len(words) == 2 and words[1].text.lower() in _UNITS and not match["unit"]:
+        unit = _UNITS[words[1].text.lower()]
+    elif match is None or len(words) > 1:
+        raise _Refusal(f"“{said}” isn't a number of days.", FEEDBACK_EVERY_EXAMPLE)
+    if match["unit"]:
+        unit = _UNITS[match["unit"].lower()]
+    number = match["number"]
+    low, high = MIN_FEEDBACK_EVERY_DAYS, MAX_FEEDBACK_EVERY_DAYS
+    if not number.isdigit() or not low <= int(number) * unit <= high:
+        raise _Refusal(f"Ask every {low} to {high} days.", FEEDBACK_EVERY_EXAMPLE)
+    return SetFeedbackEvery(int(number) * unit)
+
+
+def _feedback(text: str, words: list[Word], known: Collection[str]) -> VisitCommand | NeedClient:
+    if not words:
+        raise _Refusal(
+            "Which client, and how do they feel (1 to 5, or happy, ok, unhappy)?", FEEDBACK_EXAMPLE
+        )
+    if not words[0].quoted and words[0].text.lower() == "every" and len(words) > 1:
+        return _feedback_every(words[1:])
+    found = _known_client(words, known)
+    if found is None:
+        at = next((i for i in range(1, len(words)) if parse_mood(_rest(text, words, i))), None)
+        return _need_client("feedback", words[:at] if at is not None else words)
+    client, count = found
+    _check_name(client, FEEDBACK_EXAMPLE)
+    said = _rest(text, words, count)
+    if not said:
+        raise _Refusal(
+            f"How does {client.name} feel? Give a score from 1 (unhappy) to 5 (happy), or happy, ok or "
+            "unhappy, then any words of theirs.",
+            FEEDBACK_EXAMPLE,
+        )
+    return RecordFeedback(client, _mood(said, FEEDBACK_EXAMPLE))
+
+
 def _logs_a_known_client(text: str, words: list[Word], known: Collection[str]) -> LogVisit | None:
     """A visit to an existing client whose name starts with a settings word ("Hours Plus 1h …")."""
     found = _known_client(words, known)
@@ -779,9 +1029,20 @@ def parse_visit(
             raise _Refusal(f"That's longer than I can take ({MAX_TEXT} characters).", LOG_EXAMPLE)
         words = tokenize(text)
         action = words[0].text.lower() if words and not words[0].quoted else ""
+        if action not in VISIT_ACTIONS or action in {"log", "call"}:
+            text, mood, repair = _clauses(text)
+            words = tokenize(text)
+            if mood is not None or repair is not None:
+                return _with_clauses(_visit_or_call(text, words, known, now, tz), mood, repair)
         rest = words[1:]
         if action == "help" and len(words) == 1:
             return Help("visit")
+        if action in HEARING_ACTIONS and (logged := _logs_a_known_client(text, words, known)):
+            return logged
+        if action == "notify":
+            return _notify(text, rest, known, now, tz)
+        if action == "feedback":
+            return _feedback(text, rest, known)
         if action == "plan":
             return _plan(text, rest, known, now, tz)
         if action == "cancel":
@@ -803,6 +1064,28 @@ def parse_visit(
         return ParseError("A quote is opened but never closed.", '/visit "Café Müller GmbH" 45m reset VPN')
     except _Refusal as refusal:
         return ParseError(refusal.message, refusal.example)
+
+
+def _visit_or_call(
+    text: str, words: list[Word], known: Collection[str], now: datetime, tz: ZoneInfo
+) -> VisitCommand | NeedClient:
+    action = words[0].text.lower() if words and not words[0].quoted else ""
+    if action == "call":
+        return _call(text, words[1:], known)
+    return _log(text, words[1:] if action == "log" else words, known)
+
+
+def _with_clauses(
+    parsed: VisitCommand | NeedClient, mood_said: str | None, repair: str | None
+) -> VisitCommand | NeedClient:
+    """A visit or a call with the client's mood and whether it repairs an unhappy client's trust."""
+    if not isinstance(parsed, LogVisit | LogCall):
+        return parsed
+    example = REPAIR_EXAMPLE if isinstance(parsed, LogCall) else MOOD_EXAMPLE
+    mood = _mood(mood_said, example) if mood_said is not None else None
+    if repair is not None and len(repair) > MAX_COMMENT:
+        raise _Refusal(f"The repair can be described in at most {MAX_COMMENT} characters.", REPAIR_EXAMPLE)
+    return replace(parsed, mood=mood, repair=repair)
 
 
 def _due(text: str, words: list[Word], now: datetime, tz: ZoneInfo) -> tuple[int, datetime, bool] | None:

@@ -256,6 +256,9 @@ def test_a_perfect_week_and_a_streak_are_named(seed: Seed) -> None:
         "• The team's best figure: 100% of follow-ups sent on time.",
         "*Nothing overdue*: every follow-up sent, every cancellation phoned, every promise kept and every "
         "client checked in. :sparkles:",
+        # "replaced fuser" five times in three weeks: a printer that keeps failing.
+        "*Needs spotted*: 1 recurring problem in visit notes, each a chance for a proactive conversation "
+        "(in the thread).",
         "In the thread: each technician's figures, what to do about each gap, and the chart of the last 8 "
         "weeks.",
     ]
@@ -263,6 +266,9 @@ def test_a_perfect_week_and_a_streak_are_named(seed: Seed) -> None:
         "*Each technician this week*",
         ":tada: *Ana*: 2 visits, 3h · follow-ups on time 2 of 2 (100%) · promises kept on time 1 of 1 (100%) "
         "· nothing overdue · 5 follow-ups in a row on time",
+        "*Needs spotted: suggest a proactive conversation*",
+        "*Acme Dental*: printer trouble in 5 of the last 5 visits — suggest replacing the printer? (from "
+        "“fuser”.) Visits: Thu 19 Nov, Tue 17 Nov, Tue 10 Nov, Thu 5 Nov, Tue 3 Nov.",
     ]
     assert composed.summary.summary == "Team digest for Mon 16 Nov – Mon 23 Nov: follow-ups on time 100%"
 

@@ -178,6 +178,9 @@ def build_sandbox(*, database_url: str = DATABASE, port: int = 3000, log_level: 
         digest_timezone=next(person.tz for person in PEOPLE if person.manager),
         manager_ids=",".join(person.id for person in PEOPLE if person.manager),
         log_level=log_level,
+        # Links in drafted e-mails point at the sandbox itself (set when its port is known); the secret
+        # is made per run, so a link from an earlier run says it isn't valid.
+        link_secret=SecretStr(secrets.token_urlsafe(24)),
     )
     clock = SandboxClock()
     services = replace(build_services(settings, migrate=True), clock=clock, real_clock=utc_now)

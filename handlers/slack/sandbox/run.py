@@ -31,9 +31,11 @@ async def serve(
 ) -> None:
     """Serve the bot and the page on one port, with the scheduler, until the server stops."""
     settings = sandbox.services.settings
+    port = sockets[0].getsockname()[1] if sockets else settings.port
+    # Clients' one-click links in the drafted e-mails open on this same page's server.
+    settings.public_url = f"http://127.0.0.1:{port}"
     front = build_front(sandbox.services)
     front.web.router.routes.extend(routes(sandbox))
-    port = sockets[0].getsockname()[1] if sockets else settings.port
     notifier = build_notifier(settings)
     assert front.slack is not None
     sandbox.connect(f"http://127.0.0.1:{port}", notifier, front.slack.profiles)

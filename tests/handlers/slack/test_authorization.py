@@ -19,10 +19,23 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import clients, digest, home, nudges, promises, roster, visits
+from bot import clients, digest, feedback, home, notices, nudges, proactive, promises, roster, visits
 from bot.settings import Settings
 from handlers.slack.standin import SlackStandIn
-from storage.models import Appointment, Client, Nudge, ProcessedRequest, Promise, Technician, Touch, Visit
+from storage.models import (
+    Appointment,
+    Client,
+    Feedback,
+    NeedDismissal,
+    Notice,
+    Nudge,
+    ProcessedRequest,
+    Promise,
+    Risk,
+    Technician,
+    Touch,
+    Visit,
+)
 from tests.handlers.slack.support import wait_for_profile
 from tests.harness import FrozenClock, SlackClient, payload, text_of
 from tests.reminders import chicago, introduce
@@ -38,7 +51,8 @@ def settings(settings: Settings) -> Settings:
 
 @pytest.fixture(autouse=True)
 def anas_items(slack: SlackClient, session: Session, clock: FrozenClock) -> None:
-    """Ana's visit #1, call task (appointment #1), wide appointment #2, promise #1 and client #1."""
+    """Ana's visit #1, call task (appointment #1), wide appointment #2, promise #1, client #1, change
+    notice #1, and client #1 at risk (risk #1)."""
     introduce(slack, session)
     clock.now = chicago(11, 23, 9)
     slack.command('contact "Acme Dental" Jane Roe jane@acme.example +1 555 0100')
@@ -48,6 +62,8 @@ def anas_items(slack: SlackClient, session: Session, clock: FrozenClock) -> None
     slack.command("plan Acme Dental Thursday 8am-12pm")
     slack.command("Acme Dental send the quote by Friday", command="/promise")
     slack.command("cadence Acme Dental 7")
+    slack.command('notify Acme Dental "reboot the mail server" Saturday 22:00-23:00')
+    slack.command("feedback Acme Dental 1 waited a week")
     slack.command("help", user="U222")
     wait_for_profile(session, "U222")
     # Ana's check-in is overdue, so the check-in buttons would act if they were hers to press.
@@ -94,6 +110,22 @@ def snapshot(session: Session) -> dict[str, list[tuple[Any, ...]]]:
             for t in session.scalars(select(Technician).order_by(Technician.id))
         ],
         "nudges": [(n.id, n.kind, n.subject) for n in session.scalars(select(Nudge).order_by(Nudge.id))],
+        "notices": [
+            (n.id, n.acknowledged_at, n.acknowledged_via)
+            for n in session.scalars(select(Notice).order_by(Notice.id))
+        ],
+        "feedback": [
+            (f.id, f.score, f.client_id) for f in session.scalars(select(Feedback).order_by(Feedback.id))
+        ],
+        "risks": [
+            (r.id, r.repaired_at, r.closed_at, r.client_id)
+            for r in session.scalars(select(Risk).order_by(Risk.id))
+        ],
+        "dismissals": [
+            (d.id, d.topic, d.raised_at)
+            for d in session.scalars(select(NeedDismissal).order_by(NeedDismissal.id))
+        ],
+        "asked": [(c.id, c.feedback_asked_at) for c in session.scalars(select(Client).order_by(Client.id))],
         "requests": [
             (r.key,) for r in session.scalars(select(ProcessedRequest).order_by(ProcessedRequest.key))
         ],
@@ -138,6 +170,9 @@ def forger(slack: SlackClient, fake_slack: SlackStandIn) -> Forger:
 NOT_YOUR_VISIT = ":warning: That visit isn't one of yours."
 NOT_YOUR_APPOINTMENT = ":warning: That appointment isn't one of yours."
 NOT_YOUR_CLIENT = ":warning: That client's check-ins are looked after by someone else."
+NOT_YOUR_SUGGESTION = (
+    ":warning: That client is looked after by someone else: their owner decides about its suggestions."
+)
 NOT_A_MANAGER = (
     ":warning: Only managers can ask for the team digest: whoever runs Nudgebot lists them in the "
     "MANAGER_IDS setting, and can add you like this."
@@ -165,8 +200,20 @@ ANAS_BUTTONS = [
         '{"from": 1, "into": 1}',
         ":warning: Only Acme Dental's owner (Ana) or a manager can merge it. Ask them, or a manager.",
     ),
+    (notices.ACKNOWLEDGED, "1", ":warning: That notice isn't one of yours."),
+    (notices.CALLED, "1", ":warning: That notice isn't one of yours."),
+    (
+        feedback.ASKED,
+        "1",
+        ":warning: That client is looked after by someone else: their owner asks them how we're doing.",
+    ),
+    (proactive.RAISED, "1:printer", NOT_YOUR_SUGGESTION),
+    (proactive.NOT_USEFUL, "1:printer", NOT_YOUR_SUGGESTION),
     (digest.REQUEST, "now", NOT_A_MANAGER),
 ]
+# Anyone on the team may record what a client said, or phone an unhappy client and log the repair, as
+# they may with `/visit feedback` and `/visit call`; another workspace may not.
+TEAM_BUTTONS = [(feedback.MOOD, "c:1:5"), (feedback.MOOD, "c:1:1"), (feedback.REPAIR_CALL, "1")]
 
 
 def test_every_action_id_the_bot_hands_out_is_covered_here() -> None:
@@ -177,6 +224,7 @@ def test_every_action_id_the_bot_hands_out_is_covered_here() -> None:
     forms_ids = {"visit.log", "promise.add", "home.settings"}
     # The next page of a client list changes nothing: anyone may turn it.
     covered = {action for action, _, _ in ANAS_BUTTONS} | {clients.CHOOSE, home.SETTINGS, roster.PAGE}
+    covered |= {action for action, _ in TEAM_BUTTONS}
     assert found - forms_ids - covered == set()
     assert found >= covered
 
@@ -209,7 +257,25 @@ def test_the_same_ids_from_another_workspace_are_refused(
         assert after[table] == before[table]
 
 
+@pytest.mark.parametrize(("action", "value"), TEAM_BUTTONS)
+def test_the_teams_buttons_with_ids_from_another_workspace_are_refused(
+    forger: Forger, session: Session, action: str, value: str
+) -> None:
+    before = snapshot(session)
+
+    answer = forger.press(action, value, user="U111", team="T999")
+
+    assert (
+        answer[0] == ":warning: That client isn't one of yours here, or is gone (merged, perhaps)."
+        or answer[0] == ":warning: That client isn't one of yours here, or the button is out of date."
+    )
+    after = snapshot(session)
+    for table in ("clients", "touches", "feedback", "risks", "asked"):
+        assert after[table] == before[table]
+
+
 ACTING_ON_IDS = [action for action, value, _ in ANAS_BUTTONS if action != digest.REQUEST]
+ACTING_ON_IDS += [action for action, _ in TEAM_BUTTONS]
 
 
 GARBAGE_VALUES = ["999", "0", "-1", "", "abc", "1.5", "99999999999999999999", "1:bogus", " ", "null", "💥"]

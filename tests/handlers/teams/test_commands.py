@@ -102,6 +102,8 @@ def test_a_visit_typed_in_the_chat_is_stored_and_answered_with_the_draft_and_its
         *ACME_DRAFT,
         "Send it from your mail program:",
         "I'll keep this follow-up open until you mark it sent.",
+        # No PUBLIC_URL here: the e-mail carries no "how did we do?" links, so the answer is recorded here.
+        "How did they find it? Record what they say:",
     ]
     visit = session.scalars(select(Visit)).one()
     assert (visit.minutes, visit.work_done, visit.remaining) == (90, "replaced fuser", "order toner")
@@ -110,7 +112,8 @@ def test_a_visit_typed_in_the_chat_is_stored_and_answered_with_the_draft_and_its
     assert (touch.kind, touch.visit_id, touch.touched_at) == (TouchKind.VISIT, visit.id, MONDAY_MORNING)
     assert session.scalars(select(Client)).one().last_touch_at == MONDAY_MORNING
 
-    open_url, mark = actions(card)
+    open_url, mark, *moods = actions(card)
+    assert [mood["title"] for mood in moods] == ["Happy 😀", "OK 😐", "Unhappy 🙁"]
     assert (open_url["type"], open_url["title"]) == ("Action.OpenUrl", "Open in e-mail")
     mailto = urlsplit(open_url["url"])
     assert (mailto.scheme, mailto.path) == ("mailto", "jane@acme.example")

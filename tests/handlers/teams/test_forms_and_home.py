@@ -181,7 +181,12 @@ def test_a_good_visit_form_is_answered_with_the_reply_card_and_stored(
         "order toner",
         MONDAY_MORNING,
     )
-    assert executes(card) == [("Mark follow-up sent", "followup.sent", {"value": str(visit.id)})]
+    assert executes(card) == [
+        ("Mark follow-up sent", "followup.sent", {"value": str(visit.id)}),
+        ("Happy 😀", "feedback.mood", {"value": f"c:{visit.client_id}:5"}),
+        ("OK 😐", "feedback.mood", {"value": f"c:{visit.client_id}:3"}),
+        ("Unhappy 🙁", "feedback.mood", {"value": f"c:{visit.client_id}:1"}),
+    ]
     assert session.scalars(select(Technician)).one().user_id == ANA
     # The answer is the invoke's: only the form itself was posted.
     assert len(microsoft.sent()) == 1
