@@ -16,7 +16,10 @@ rounds times, in alternating order:
            work that reads every word);
   spot     `spot(notes, now=...)`: window, vocabulary, trouble words, counting, sorting.
 Medians are reported, with the needs found and how many of the seeded recurring problems are among
-them. Informational only: the exit status is 0.
+them. With `--db sqlite` or `--db postgres` (TEST_DATABASE_URL's server, or --postgres), the same notes
+are also stored as visits in a throwaway migrated database and the whole path App Home and the digest
+take is timed: `bot.proactive.spotted` (load the window's visits and the dismissals, then spot), beside a
+floor that only selects the same visit rows. Informational only: the exit status is 0.
 """
 
 from __future__ import annotations
@@ -229,6 +232,105 @@ def run(visits: int, clients: int, rounds: int, seed: int) -> Result:
     )
 
 
+@dataclass(frozen=True)
+class DatabaseResult:
+    """The whole path on a database: loading the window's visits and spotting, against loading alone."""
+
+    database: str
+    select_ms: float
+    spotted_ms: float
+    needs: int
+
+    @property
+    def ratio(self) -> float:
+        return self.spotted_ms / self.select_ms if self.select_ms else float("inf")
+
+
+def run_database(
+    kind: str, postgres: str, notes: list[VisitNote], clients: int, rounds: int
+) -> DatabaseResult:
+    """Store the notes as visits of one workspace, then time `proactive.spotted` against a bare select."""
+    from sqlalchemy import insert, select
+
+    from bench.drill_crash import throwaway_database
+    from bot import proactive
+    from storage.db import make_engine, make_session_factory
+    from storage.models import Client, Technician, Visit, Workspace
+
+    with throwaway_database(kind, postgres) as url:
+        engine = make_engine(url)
+        sessions = make_session_factory(engine)
+        with sessions.begin() as session:
+            workspace = Workspace(
+                platform="slack", external_id="TBENCH", created_at=NOW - timedelta(days=400)
+            )
+            session.add(workspace)
+            session.flush()
+            owner = Technician(workspace_id=workspace.id, user_id="UBENCH", created_at=NOW)
+            session.add(owner)
+            session.flush()
+            session.execute(
+                insert(Client),
+                [
+                    {
+                        "id": number,
+                        "workspace_id": workspace.id,
+                        "name": f"Client {number}",
+                        "match_key": f"client {number}",
+                        "owner_id": owner.id,
+                        "checkin_cadence_days": 30,
+                        "created_at": NOW - timedelta(days=400),
+                    }
+                    for number in range(1, clients + 1)
+                ],
+            )
+            session.execute(
+                insert(Visit),
+                [
+                    {
+                        "id": note.visit_id,
+                        "workspace_id": workspace.id,
+                        "client_id": note.client_id,
+                        "technician_id": owner.id,
+                        "visited_at": note.at,
+                        "minutes": 60,
+                        "work_done": note.text,
+                        "remaining": None,
+                        "created_at": note.at,
+                    }
+                    for note in notes
+                ],
+            )
+            workspace_id = workspace.id
+        if kind == "postgresql" or url.startswith("postgresql"):
+            with engine.begin() as connection:
+                connection.exec_driver_sql("ANALYZE")
+
+        def bare() -> object:
+            with sessions() as session:
+                return session.execute(
+                    select(
+                        Visit.id, Visit.client_id, Visit.visited_at, Visit.work_done, Visit.remaining
+                    ).where(Visit.workspace_id == workspace_id, Visit.visited_at >= NOW - timedelta(days=90))
+                ).all()
+
+        def whole() -> object:
+            with sessions() as session:
+                return proactive.spotted(session, now=NOW, workspace_id=workspace_id)
+
+        with sessions() as session:
+            found = len(proactive.spotted(session, now=NOW, workspace_id=workspace_id))
+        bare()
+        selects: list[float] = []
+        spotted: list[float] = []
+        for number in range(rounds):
+            order = [(selects, bare), (spotted, whole)]
+            for times, action in order if number % 2 == 0 else order[::-1]:
+                times.append(timed_ms(action))
+        engine.dispose()
+    return DatabaseResult(kind, statistics.median(selects), statistics.median(spotted), found)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -238,6 +340,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--db", choices=["sqlite", "postgres"], action="append", default=[])
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test"),
+        help="server for --db postgres",
+    )
     args = parser.parse_args(argv)
     print(
         f"needs: {args.visits} visits, {args.clients} clients, {args.rounds} rounds, seed {args.seed}, "
@@ -252,8 +360,20 @@ def main(argv: list[str] | None = None) -> int:
         f"{result.visits:>7} {result.clients:>7} {result.floor_ms:>9.1f} {result.spot_ms:>8.1f} "
         f"{result.ratio:>10.2f} {result.needs:>6} {f'{result.seeded_found}/{result.seeded}':>12}"
     )
+    databases = []
+    if args.db:
+        notes, _ = make_notes(args.visits, args.clients, args.seed)
+        print(f"\n{'database':>10} {'select ms':>9} {'spotted ms':>10} {'ratio':>6} {'needs':>6}")
+        for kind in args.db:
+            found = run_database(kind, args.postgres, notes, args.clients, args.rounds)
+            databases.append({**asdict(found), "ratio": found.ratio})
+            print(
+                f"{found.database:>10} {found.select_ms:>9.1f} {found.spotted_ms:>10.1f} {found.ratio:>6.2f} "
+                f"{found.needs:>6}"
+            )
     if args.json is not None:
-        args.json.write_text(json.dumps({**asdict(result), "ratio": result.ratio}, indent=2) + "\n")
+        figures = {**asdict(result), "ratio": result.ratio, "databases": databases}
+        args.json.write_text(json.dumps(figures, indent=2) + "\n")
     return 0
 
 

@@ -404,7 +404,7 @@ class Core:
             if submission.kind == forms.SETTINGS_FORM:
                 outcome = forms.submit_settings(ctx, submission.values, submission.chosen)
             else:
-                outcome = submit(ctx, submission.values, submission.ticked)
+                outcome = submit(ctx, submission.values, submission.ticked, submission.chosen)
             if outcome.errors:
                 raise _FormRefused(outcome)
             return outcome

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
@@ -18,6 +19,8 @@ from storage import repositories as repo
 from storage.models import Client
 
 VISIT_FORM = "visit.log"
+# The visit form's mood: a score the client's word is stored with (see bot.feedback).
+MOODS = (("5", "Happy 😀"), ("3", "OK 😐"), ("1", "Unhappy 🙁"))
 PROMISE_FORM = "promise.add"
 NEW_CLIENT = "new_client"
 
@@ -34,6 +37,7 @@ def visit_form() -> Form:
             FormField("duration", "Time spent", "1h30, 90m, 1.5h or 1:30"),
             FormField("work_done", "What was done", "Replaced the fuser in the front-desk printer", True),
             FormField("remaining", "What is left", "Order toner", True, optional=True),
+            Choices("mood", "How was the client?", MOODS, single=True),
             Checkbox(NEW_CLIENT, "This is a new client"),
         ),
     )
@@ -83,7 +87,12 @@ def _client(ctx: Context, typed: str, new: bool, errors: dict[str, str]) -> Clie
     )
 
 
-def submit_visit(ctx: Context, values: dict[str, str], ticked: frozenset[str]) -> FormOutcome:
+def submit_visit(
+    ctx: Context,
+    values: dict[str, str],
+    ticked: frozenset[str],
+    chosen: Mapping[str, frozenset[str]] | None = None,
+) -> FormOutcome:
     """Validate and log a visit from the form."""
     errors: dict[str, str] = {}
     minutes = parse_duration(values.get("duration", ""))
@@ -96,13 +105,23 @@ def submit_visit(ctx: Context, values: dict[str, str], ticked: frozenset[str]) -
     if errors or client is None or minutes is None:
         return FormOutcome(errors=errors or {"client": "Which client?"})
     remaining = values.get("remaining", "").strip() or None
+    picked = sorted((chosen or {}).get("mood", frozenset()) & {score for score, _ in MOODS})
     command = grammar.LogVisit(
-        grammar.ClientRef(client.name, True, 0, 0), minutes=minutes, work_done=work_done, remaining=remaining
+        grammar.ClientRef(client.name, True, 0, 0),
+        minutes=minutes,
+        work_done=work_done,
+        remaining=remaining,
+        mood=grammar.Mood(int(picked[0])) if picked else None,
     )
     return FormOutcome(reply=visits.log_visit(ctx, command, client))
 
 
-def submit_promise(ctx: Context, values: dict[str, str], ticked: frozenset[str]) -> FormOutcome:
+def submit_promise(
+    ctx: Context,
+    values: dict[str, str],
+    ticked: frozenset[str],
+    chosen: Mapping[str, frozenset[str]] | None = None,
+) -> FormOutcome:
     """Validate and record a promise from the form."""
     errors: dict[str, str] = {}
     text = values.get("text", "").strip()

@@ -125,6 +125,8 @@ class Choices:
     options: tuple[tuple[str, str], ...]
     chosen: frozenset[str] = frozenset()
     optional: bool = True
+    # One answer at most (radio buttons) rather than any number of boxes.
+    single: bool = False
 
 
 @dataclass(frozen=True)

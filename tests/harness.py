@@ -210,10 +210,11 @@ class SlackClient:
         values: dict[str, str],
         *,
         ticked: tuple[str, ...] = (),
+        picked: dict[str, str] | None = None,
         user: str = "U111",
         view_id: str = "V111",
     ) -> httpx.Response:
-        """Submit a modal with text values (and ticked checkboxes) by block id."""
+        """Submit a modal with text values (ticked checkboxes and picked radio buttons) by block id."""
         body = payload("view_submission")
         body["user"]["id"] = user
         body["view"].update(id=view_id, callback_id=callback_id)
@@ -222,6 +223,8 @@ class SlackClient:
         }
         for block in ticked:
             state[block] = {block: {"type": "checkboxes", "selected_options": [{"value": "yes"}]}}
+        for block, value in (picked or {}).items():
+            state[block] = {block: {"type": "radio_buttons", "selected_option": {"value": value}}}
         body["view"]["state"]["values"] = state
         return self.post(b"payload=" + quote(json.dumps(body)).encode())
 

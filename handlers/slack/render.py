@@ -173,9 +173,12 @@ def _choices(field: Choices) -> SlackBlock:
         {"text": plain(label, MAX_BUTTON_LABEL), "value": value}
         for value, label in field.options[:MAX_OPTIONS]
     ]
-    element: dict[str, Any] = {"type": "checkboxes", "action_id": field.id, "options": options}
+    kind = "radio_buttons" if field.single else "checkboxes"
+    element: dict[str, Any] = {"type": kind, "action_id": field.id, "options": options}
     initial = [option for option in options if option["value"] in field.chosen]
-    if initial:
+    if initial and field.single:
+        element["initial_option"] = initial[0]
+    elif initial:
         element["initial_options"] = initial
     return {
         "type": "input",

@@ -99,6 +99,10 @@ def submission(body: dict[str, Any]) -> Submission:
                 if selected:
                     ticked.add(block_id)
                 chosen[block_id] = frozenset(str(option.get("value", "")) for option in selected)
+            elif element.get("type") == "radio_buttons":
+                option = element.get("selected_option")
+                picked = {str(option.get("value", ""))} if isinstance(option, dict) else set()
+                chosen[block_id] = frozenset(picked)
             else:
                 values[block_id] = str(element.get("value") or "")
     view_id = view.get("id")

@@ -336,7 +336,7 @@ def _choice_set(field: Choices, chosen: frozenset[str], error: str | None) -> El
         "type": "Input.ChoiceSet",
         "id": field.id,
         "label": emojize(field.label),
-        "isMultiSelect": True,
+        "isMultiSelect": not field.single,
         "style": "expanded",
         "isRequired": not field.optional,
         "choices": [{"title": emojize(label), "value": value} for value, label in field.options],

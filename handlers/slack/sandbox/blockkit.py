@@ -483,14 +483,24 @@ def _text_input(
 def _checkboxes(
     element: Mapping[str, Any], block_id: str | None, context: RenderContext, kept: Mapping[str, Any] | None
 ) -> str:
-    chosen_from = kept.get("selected_options") if kept is not None else element.get("initial_options")
+    single = element.get("type") == "radio_buttons"
+    if single:
+        one = kept.get("selected_option") if kept is not None else element.get("initial_option")
+        chosen_from: Any = [one] if one else []
+    else:
+        chosen_from = kept.get("selected_options") if kept is not None else element.get("initial_options")
     chosen = {_string(_mapping(option).get("value")) for option in chosen_from or []}
     boxes = []
     for item in element.get("options") or []:
         option = _mapping(item)
         value = _string(option.get("value"))
         box = _attrs(
-            {"type": "checkbox", "name": block_id, "value": value, "checked": "" if value in chosen else None}
+            {
+                "type": "radio" if single else "checkbox",
+                "name": block_id,
+                "value": value,
+                "checked": "" if value in chosen else None,
+            }
         )
         description = option.get("description")
         extra = (
@@ -578,7 +588,7 @@ def _input(block: Mapping[str, Any], context: RenderContext) -> str:
     control = f"bk-input-{block_id or action_id}" if (block_id or action_id) else None
     if kind == "plain_text_input":
         drawn = _text_input(element, block_id, optional, control, kept)
-    elif kind == "checkboxes":
+    elif kind in ("checkboxes", "radio_buttons"):
         drawn, control = _checkboxes(element, block_id, context, kept), None
     else:
         drawn, control = _unsupported(kind), None

@@ -264,6 +264,9 @@ def _state(view: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]
             chosen = typed if isinstance(typed, list) else ([typed] if typed else [])
             options = [o for o in element.get("options") or [] if o.get("value") in chosen]
             state[block_id] = {action_id: {"type": "checkboxes", "selected_options": options}}
+        elif element.get("type") == "radio_buttons":
+            picked = next((o for o in element.get("options") or [] if o.get("value") == typed), None)
+            state[block_id] = {action_id: {"type": "radio_buttons", "selected_option": picked}}
         else:
             state[block_id] = {action_id: {"type": "plain_text_input", "value": str(typed or "") or None}}
     return state

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from handlers.slack.standin import SlackStandIn
-from storage.models import Client, ProcessedRequest, Promise, Visit, Workspace
+from storage.models import Client, Feedback, ProcessedRequest, Promise, Risk, Visit, Workspace
 from storage.repositories import count_rows
 from tests.harness import SlackClient, text_of
 
@@ -26,7 +26,7 @@ GOOD_PROMISE = {"client": "Acme Dental", "text": "send the revised quote", "due"
 @pytest.mark.parametrize(
     ("command", "callback_id", "fields"),
     [
-        ("/visit", "visit.log", ["client", "duration", "work_done", "remaining", "new_client"]),
+        ("/visit", "visit.log", ["client", "duration", "work_done", "remaining", "mood", "new_client"]),
         ("/promise", "promise.add", ["client", "text", "due", "new_client"]),
     ],
 )
@@ -154,6 +154,30 @@ def test_a_good_visit_form_is_stored_and_confirmed_by_direct_message(
     assert message.params["channel"] == "U111"
     assert message.params["text"] == "Logged 1h30 at Acme Dental"
     assert "What was done: replaced fuser" in text_of(message.params)
+
+
+def test_the_clients_mood_chosen_on_the_visit_form_is_their_word_and_unhappy_puts_them_at_risk(
+    slack: SlackClient, fake_slack: SlackStandIn, session: Session
+) -> None:
+    [opened] = (slack.command("", trigger_id="t-mood"), fake_slack.wait_for("views.open"))[1]
+    [mood] = [block for block in opened.params["view"]["blocks"] if block.get("block_id") == "mood"]
+    assert mood["element"]["type"] == "radio_buttons"
+    assert [option["value"] for option in mood["element"]["options"]] == ["5", "3", "1"]
+    assert mood["optional"] is True
+
+    response = slack.submit("visit.log", GOOD_VISIT, picked={"mood": "1"}, view_id="VMOOD")
+
+    assert response.status_code == 200
+    [message] = fake_slack.wait_for("chat.postMessage")
+    assert "Their mood: 🙁 1/5" in text_of(message.params)
+    assert ":rotating_light: *Acme Dental* is unhappy, so they're *at risk*" in text_of(message.params)
+    feedback = session.scalars(select(Feedback)).one()
+    assert (feedback.score, feedback.source, feedback.visit_id) == (
+        1,
+        "visit",
+        session.scalars(select(Visit)).one().id,
+    )
+    assert session.scalars(select(Risk)).one().closed_at is None
 
 
 def test_a_good_promise_form_is_stored_and_confirmed_by_direct_message(

@@ -155,3 +155,28 @@ def test_the_digest_lists_clients_at_risk_with_what_was_done_and_the_needs_and_p
     text = "\n".join(block.text for block in happy.summary.blocks if hasattr(block, "text"))
     assert "• *Acme Dental* is happy again after 2 days at risk." in text
     assert "client at risk" not in text
+
+
+def test_raised_it_with_them_hides_a_need_until_three_more_visits_bring_it_up(
+    slack: SlackClient, session: Session, fake_slack: SlackStandIn, clock: FrozenClock
+) -> None:
+    view = open_home(slack, fake_slack, lambda text: "Needs spotted" in text)
+
+    slack.press(button(view, "Raised it with them"), user="U111", name="raised")
+    [answer] = fake_slack.wait_for_responses("raised")
+
+    assert shown(answer.params) == [
+        ":bulb: Thank you: raising it before *Acme Dental* had to is what keeps clients. If it comes up in "
+        "three more visits, I'll suggest it again."
+    ]
+    assert not any(line.startswith(":bulb:") for line in lines(open_home(slack, fake_slack)))
+    for day in (24, 25):
+        clock.now = chicago(11, day, 10)
+        ask(slack, "Acme Dental 30m printer jammed again")
+    assert not any(line.startswith(":bulb:") for line in lines(open_home(slack, fake_slack)))
+    clock.now = chicago(11, 26, 10)
+    ask(slack, "Acme Dental 30m print queue stuck again")
+    back = [line for line in lines(open_home(slack, fake_slack)) if line.startswith(":bulb:")]
+    assert [line.split(" — ")[0] for line in back] == [
+        ":bulb: *Acme Dental*: printer trouble in 3 of the last 3 visits"
+    ]

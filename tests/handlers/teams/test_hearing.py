@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from storage.models import Notice, Risk
-from tests.teams_client import TeamsClient, action, ask, lines, pressed
+from tests.teams_client import TeamsClient, action, ask, lines, pressed, walk
 
 
 def test_a_notice_in_teams_is_drafted_and_acknowledged_with_its_button(
@@ -43,3 +43,42 @@ def test_an_unhappy_client_in_teams_is_at_risk_until_repaired_and_happy_again(
     )
     session.expire_all()
     assert session.scalars(select(Risk.closed_how)).one() == "happy again"
+
+
+def test_the_visit_forms_mood_is_one_choice_in_teams_and_unhappy_puts_the_client_at_risk(
+    teams: TeamsClient, session: Session
+) -> None:
+    form = ask(teams, "visit")
+    [mood] = [element for element in walk(form) if element.get("id") == "mood"]
+    assert (mood["type"], mood["isMultiSelect"], mood["style"]) == ("Input.ChoiceSet", False, "expanded")
+    assert [choice["value"] for choice in mood["choices"]] == ["5", "3", "1"]
+
+    card = pressed(
+        teams,
+        action(form, "Log visit"),
+        inputs={
+            "client": "Acme Dental",
+            "duration": "1h",
+            "work_done": "new dock",
+            "new_client": "true",
+            "mood": "1",
+        },
+    )
+
+    assert "Their mood: 🙁 1/5" in lines(card)
+    session.expire_all()
+    assert session.scalars(select(Risk.closed_at)).one() is None
+
+
+def test_the_teams_home_card_shows_a_client_at_risk_first(teams: TeamsClient) -> None:
+    ask(teams, "visit Acme Dental 1h replaced the fuser")
+    ask(teams, "visit feedback Acme Dental 2 slow to come back")
+
+    home = ask(teams, "home")
+
+    shown = lines(home)
+    assert shown[1] == "Clients at risk (1)"
+    assert shown[2].startswith("\N{POLICE CARS REVOLVING LIGHT} Acme Dental: at risk for 0 days (🙁 2/5")
+    assert "Log a repair call" in [
+        found["title"] for found in walk(home) if found.get("type") == "Action.Execute"
+    ]

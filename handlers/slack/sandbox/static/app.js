@@ -247,8 +247,12 @@ document.addEventListener("submit", async (event) => {
     for (const block of form.querySelectorAll(".bk-input[data-block-id]")) {
       const id = block.dataset.blockId;
       const boxes = block.querySelectorAll('input[type="checkbox"]');
+      const radios = block.querySelectorAll('input[type="radio"]');
       if (boxes.length) {
         values[id] = [...boxes].filter((box) => box.checked).map((box) => box.value);
+      } else if (radios.length) {
+        const picked = [...radios].find((radio) => radio.checked);
+        values[id] = picked ? picked.value : "";
       } else {
         const field = block.querySelector("input, textarea");
         values[id] = field ? field.value : "";
