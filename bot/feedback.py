@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot import drafts, texts
+from bot import calls, drafts, texts
 from bot.context import Context, Refused, button_number, require_manager
 from bot.due import Due
 from bot.grammar import commands as grammar
@@ -216,14 +216,14 @@ def _said(recorded: Recorded) -> str:
     return f"{face(feedback.score)} {feedback.score}/5{words}"
 
 
-def command(ctx: Context, parsed: grammar.RecordFeedback, client: Client) -> Reply:
-    """`/visit feedback Acme Dental 2 waited a week`."""
+def _recorded(ctx: Context, client: Client, mood: grammar.Mood, source: str) -> Reply:
+    """Record what the client said, as the technician tells it, and say what it did to their risk."""
     recorded = record(
         ctx.session,
         client=client,
-        score=parsed.mood.score,
-        comment=parsed.mood.comment,
-        source="command",
+        score=mood.score,
+        comment=mood.comment,
+        source=source,
         now=ctx.now,
         technician_id=ctx.technician.id,
     )
@@ -234,6 +234,11 @@ def command(ctx: Context, parsed: grammar.RecordFeedback, client: Client) -> Rep
             *outcome_blocks(ctx, client, recorded),
         ),
     )
+
+
+def command(ctx: Context, parsed: grammar.RecordFeedback, client: Client) -> Reply:
+    """`/visit feedback Acme Dental 2 waited a week`."""
+    return _recorded(ctx, client, parsed.mood, "command")
 
 
 def mood_of_visit(ctx: Context, visit: Visit, mood: grammar.Mood) -> list[Block]:
@@ -310,15 +315,7 @@ def repair_call_pressed(ctx: Context, value: str) -> Reply:
             ),
             tone="info",
         )
-    repo.add_touch(
-        ctx.session,
-        client=client,
-        technician_id=ctx.technician.id,
-        kind=TouchKind.CALL,
-        at=ctx.now,
-        outcome=CallOutcome.SPOKE,
-        note="Repair call",
-    )
+    calls.log_call(ctx, client, CallOutcome.SPOKE, "Repair call")
     return Reply(
         summary=f"Logged a repair call to {client.name}",
         blocks=(
@@ -339,22 +336,7 @@ def mood_pressed(ctx: Context, value: str) -> Reply:
     client = ctx.session.get(Client, button_number(number))
     if client is None or client.workspace_id != ctx.workspace_id:
         raise Refused(error(GONE))
-    recorded = record(
-        ctx.session,
-        client=client,
-        score=int(score_text),
-        comment=None,
-        source="button",
-        now=ctx.now,
-        technician_id=ctx.technician.id,
-    )
-    return Reply(
-        summary=f"Recorded {client.name}'s feedback",
-        blocks=(
-            Section(f":speech_balloon: Recorded what *{client.name}* said: {_said(recorded)}."),
-            *outcome_blocks(ctx, client, recorded),
-        ),
-    )
+    return _recorded(ctx, client, grammar.Mood(int(score_text)), "button")
 
 
 def asked_pressed(ctx: Context, value: str) -> Reply:

@@ -22,8 +22,7 @@ from bot.grammar import commands as grammar
 from bot.hours import WorkingHours
 from bot.links import Links, Purpose
 from bot.replies import Actions, Block, Button, Link, Note, Preformatted, Reply, Section, error
-from storage import repositories as repo
-from storage.models import CallOutcome, Client, Notice, TouchKind, Visit
+from storage.models import CallOutcome, Client, Notice, Visit
 
 KIND = "notice"
 ACKNOWLEDGED = "notice.ack"
@@ -186,15 +185,10 @@ def called_pressed(ctx: Context, value: str) -> Reply:
     notice = _own(ctx, value)
     if notice.acknowledged_at is not None:
         return _acknowledged_reply(notice, ctx.tz)
-    repo.add_touch(
-        ctx.session,
-        client=notice.client,
-        technician_id=ctx.technician.id,
-        kind=TouchKind.CALL,
-        at=ctx.now,
-        outcome=CallOutcome.SPOKE,
-        note=f"About the notice: {notice.what}",
-    )
+    # Imported here: a logged call acknowledges notices, so bot.calls imports this module.
+    from bot import calls
+
+    calls.log_call(ctx, notice.client, CallOutcome.SPOKE, f"About the notice: {notice.what}")
     acknowledge(notice, via="call", now=ctx.now)
     return Reply(
         summary=f"Logged a call to {notice.client.name}",

@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot import drafts, feedback, notices, texts
+from bot import calls, drafts, feedback, notices, texts
 from bot.context import Context, Refused, button_number
 from bot.grammar import commands as grammar
 from bot.grammar.durations import format_duration
 from bot.links import MOOD_FACES, Links, Purpose
 from bot.replies import Actions, Block, Button, Link, Note, Preformatted, Reply, Section, error
 from storage import repositories as repo
-from storage.models import Appointment, AppointmentStatus, CallOutcome, Client, TouchKind, Visit
+from storage.models import Appointment, AppointmentStatus, CallOutcome, Client, Visit
 
 GOOD_WINDOW_MINUTES = 60
 
@@ -243,26 +243,14 @@ def cancel(ctx: Context, command: grammar.CancelAppointment, client: Client) -> 
     )
 
 
-def _log_call(ctx: Context, client: Client, outcome: CallOutcome, note: str | None) -> int:
-    repo.add_touch(
-        ctx.session,
-        client=client,
-        technician_id=ctx.technician.id,
-        kind=TouchKind.CALL,
-        at=ctx.now,
-        outcome=outcome,
-        note=note,
-    )
-    return repo.close_call_tasks(
-        ctx.session, technician_id=ctx.technician.id, client_id=client.id, at=ctx.now
-    )
-
-
-def _call_reply(client: Client, outcome: CallOutcome, closed: int) -> Reply:
+def _call_reply(ctx: Context, client: Client, outcome: CallOutcome, logged: calls.Logged) -> Reply:
     what = "spoke to them" if outcome is CallOutcome.SPOKE else "left a voicemail"
     blocks: list[Block] = [Section(f":telephone_receiver: Logged a call to *{client.name}* ({what}).")]
-    if closed:
+    if logged.closed:
         blocks.append(Section("That closes the call about the cancelled appointment. Thank you!"))
+    for notice in logged.acknowledged:
+        when = notices.when(notice, ctx.tz, ctx.now)
+        blocks.append(Section(f"They know about {notice.what} ({when}) now."))
     return Reply(summary=f"Logged a call to {client.name}", blocks=tuple(blocks))
 
 
@@ -270,13 +258,8 @@ def call(ctx: Context, command: grammar.LogCall, client: Client) -> Reply:
     """Log a phone call: a touch; it closes any open "call the client" task and, when they were spoken to,
     acknowledges their notices still ahead; it may carry their mood and mark a repair."""
     outcome = CallOutcome(command.outcome)
-    reply = _call_reply(client, outcome, _log_call(ctx, client, outcome, command.note))
+    reply = _call_reply(ctx, client, outcome, calls.log_call(ctx, client, outcome, command.note))
     blocks = list(reply.blocks)
-    if outcome is CallOutcome.SPOKE:
-        for notice in notices.acknowledged_by_call(ctx, client):
-            blocks.append(
-                Section(f"They know about {notice.what} ({notices.when(notice, ctx.tz, ctx.now)}) now.")
-            )
     if command.repair is not None:
         blocks += feedback.log_repair(ctx, client, command.repair or command.note)
     if command.mood is not None:
@@ -302,7 +285,7 @@ def call_pressed(ctx: Context, value: str) -> Reply:
         outcome = CallOutcome(outcome_text)
     except ValueError:
         raise Refused(error("That button is out of date; use /visit call instead.")) from None
-    return _call_reply(client, outcome, _log_call(ctx, client, outcome, None))
+    return _call_reply(ctx, client, outcome, calls.log_call(ctx, client, outcome, None))
 
 
 def set_contact(ctx: Context, command: grammar.SetContact, client: Client) -> Reply:
