@@ -35,6 +35,8 @@ GOOD_VISIT = {
     "duration": "1h30",
     "work_done": "replaced fuser",
     "remaining": "order toner",
+    # No mood chosen: Teams sends the choice set's empty value.
+    "mood": "",
     "new_client": "false",
 }
 GOOD_PROMISE = {
@@ -109,6 +111,7 @@ def test_visit_and_promise_typed_alone_answer_with_their_form(teams: TeamsClient
         ("duration", "Input.Text", "Time spent", True),
         ("work_done", "Input.Text", "What was done", True),
         ("remaining", "Input.Text", "What is left", False),
+        ("mood", "Input.ChoiceSet", "How was the client?", False),
         ("new_client", "Input.Toggle", None, None),
     ]
     assert lines(promise) == ["Record a promise"]
