@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.orm.attributes import set_committed_value
+
 from bot import calls, drafts, feedback, notices, texts
 from bot.context import Context, Refused, button_number
 from bot.grammar import commands as grammar
@@ -98,7 +100,8 @@ def log_visit(ctx: Context, command: grammar.LogVisit, client: Client) -> Reply:
         remaining=command.remaining,
     )
     announced = notices.carried_into(ctx, visit)
-    ctx.session.refresh(visit, ["announced"])
+    # The new visit's announced changes are exactly these: no need to ask the database again.
+    set_committed_value(visit, "announced", announced)
     headline = f":white_check_mark: Logged {format_duration(visit.minutes)} at *{client.name}*."
     blocks: list[Block] = [Section(headline)]
     if announced:
