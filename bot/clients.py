@@ -147,9 +147,9 @@ def unresolved(
     """The refusal for a name that can't be split from the text: the closest client, or how to name it."""
     best: tuple[float, str, int, list[str]] | None = None
     # Every candidate is compared with the same names: read them once.
-    names = repo.client_names(ctx.session, workspace_id=ctx.workspace_id)
+    known = repo.client_names(ctx.session, workspace_id=ctx.workspace_id)
     for typed, end in need.candidates:
-        matches = near_names(match_key(typed), names, cutoff=SIMILAR, limit=MAX_SUGGESTIONS)
+        matches = near_names(match_key(typed), known, cutoff=SIMILAR, limit=MAX_SUGGESTIONS)
         if matches and (best is None or matches[0][1] > best[0]):
             best = (matches[0][1], typed, end, [name for name, _ in matches])
     if best is not None:
