@@ -100,12 +100,11 @@ def resolve(
 ) -> Client:
     """The client `ref` names: an existing one, a new one, or a refusal asking which was meant."""
     key = match_key(ref.name)
-    if ref.known or force_new:
-        existing = ctx.clients.get(key) or repo.client_by_key(
-            ctx.session, workspace_id=ctx.workspace_id, key=key
-        )
-        if existing is not None:
-            return existing
+    # Also for a name the grammar did not know: another request may have created that very client since
+    # the text's names were looked up, and it is no typo of itself.
+    existing = ctx.clients.get(key) or repo.client_by_key(ctx.session, workspace_id=ctx.workspace_id, key=key)
+    if existing is not None:
+        return existing
     if not force_new:
         suggestions = [name for name, _ in similar(ctx, ref.name)]
         if suggestions:
