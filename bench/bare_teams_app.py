@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -19,8 +19,20 @@ from microsoft_teams.api.auth.cloud_environment import PUBLIC, with_overrides
 from microsoft_teams.apps import App, FastAPIAdapter
 
 
-def build_app(*, app_id: str, tenant_id: str, openid_url: str, token: str) -> FastAPI:
-    """A FastAPI app serving the Teams SDK at POST /api/messages, and /healthz."""
+async def reply_ok(ctx: Any) -> None:
+    """The bare app's whole answer to a message."""
+    await ctx.send("ok")
+
+
+def build_app(
+    *,
+    app_id: str,
+    tenant_id: str,
+    openid_url: str,
+    token: str,
+    on_message: Callable[[Any], Awaitable[None]] = reply_ok,
+) -> FastAPI:
+    """A FastAPI app serving the Teams SDK at POST /api/messages (answered by `on_message`), and /healthz."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -37,9 +49,7 @@ def build_app(*, app_id: str, tenant_id: str, openid_url: str, token: str) -> Fa
         cloud=with_overrides(PUBLIC, openid_metadata_url=openid_url),
     )
 
-    @teams.on_message
-    async def reply(ctx: Any) -> None:
-        await ctx.send("ok")
+    teams.on_message(on_message)
 
     @web.get("/healthz")
     async def healthz() -> PlainTextResponse:

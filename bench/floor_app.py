@@ -25,24 +25,26 @@ import contextlib
 import os
 import re
 import sqlite3
+import sys
 import threading
 import unicodedata
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 import psycopg
 import uvicorn
-from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.web.async_client import AsyncWebClient
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Route
+
+# The repository root, so the bare app's web half is imported as the harness imports it.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.bare_app import build_web_app
 
 # PostgreSQL: as many workers (and connections) as the bot's CoreRunner has threads. SQLite: one, as it has
 # one writer; a single thread's queue is first come, first served, where four threads on a lock let the
@@ -368,24 +370,6 @@ def build_bolt_app(*, signing_secret: str, bot_token: str, api_url: str, store: 
     app.command("/promise")(promise)
     app.action("followup.sent")(followup_sent)
     return app
-
-
-def build_web_app(bolt_app: AsyncApp) -> Starlette:
-    """Serve Bolt at POST /slack/events and a liveness probe at GET /healthz."""
-    handler = AsyncSlackRequestHandler(bolt_app)
-
-    async def slack_events(request: Request) -> Response:
-        return await handler.handle(request)
-
-    async def healthz(request: Request) -> Response:
-        return PlainTextResponse("ok")
-
-    return Starlette(
-        routes=[
-            Route("/slack/events", slack_events, methods=["POST"]),
-            Route("/healthz", healthz, methods=["GET"]),
-        ]
-    )
 
 
 def main() -> None:

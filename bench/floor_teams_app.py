@@ -12,20 +12,16 @@ import argparse
 import hashlib
 import os
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
-from fastapi.responses import PlainTextResponse
-from microsoft_teams.api.auth.cloud_environment import PUBLIC, with_overrides
-from microsoft_teams.apps import App, FastAPIAdapter
 
 # The repository root, so the floor's store is imported as the harness imports it.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import bare_teams_app
 from bench.floor_app import Store, parse_visit
 
 # The bot's replay keys are cut to the column's width (handlers/teams/translate.py).
@@ -39,24 +35,8 @@ def request_key(activity: Any) -> str:
 
 
 def build_app(*, app_id: str, tenant_id: str, openid_url: str, token: str, store: Store) -> FastAPI:
-    """A FastAPI app serving the Teams SDK at POST /api/messages, and /healthz."""
+    """The bare Teams app, whose answer to `visit …` first writes the visit's rows."""
 
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await teams.initialize()
-        yield
-
-    web = FastAPI(lifespan=lifespan)
-    teams = App(
-        client_id=app_id,
-        tenant_id=tenant_id,
-        # A fixed token keeps Microsoft Entra (and any network but the connector) off the request path.
-        token=lambda scope, tenant=None: token,
-        http_server_adapter=FastAPIAdapter(app=web),
-        cloud=with_overrides(PUBLIC, openid_metadata_url=openid_url),
-    )
-
-    @teams.on_message
     async def reply(ctx: Any) -> None:
         activity = ctx.activity
         word, _, rest = str(activity.text or "").strip().partition(" ")
@@ -69,11 +49,9 @@ def build_app(*, app_id: str, tenant_id: str, openid_url: str, token: str, store
         logged = await store.run(store.log_visit, user, request_key(activity), line)
         await ctx.send(f"Logged {line.minutes} min at {line.client}." if logged else "Already done.")
 
-    @web.get("/healthz")
-    async def healthz() -> PlainTextResponse:
-        return PlainTextResponse("ok")
-
-    return web
+    return bare_teams_app.build_app(
+        app_id=app_id, tenant_id=tenant_id, openid_url=openid_url, token=token, on_message=reply
+    )
 
 
 def main() -> None:
