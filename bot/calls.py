@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from bot import notices
 from bot.context import Context
+from bot.replies import Reply, Section
 from storage import repositories as repo
 from storage.models import CallOutcome, Client, Notice, TouchKind
 
@@ -39,3 +40,22 @@ def log_call(ctx: Context, client: Client, outcome: CallOutcome, note: str | Non
     )
     acknowledged = notices.acknowledged_by_call(ctx, client) if outcome is CallOutcome.SPOKE else []
     return Logged(closed, tuple(acknowledged))
+
+
+def notice_called_pressed(ctx: Context, value: str) -> Reply:
+    """*Spoke to them* on a notice's reminder: the call is logged, and the notice is acknowledged."""
+    notice = notices.own(ctx, value)
+    if notice.acknowledged_at is not None:
+        return notices.acknowledged_reply(notice, ctx.tz)
+    log_call(ctx, notice.client, CallOutcome.SPOKE, f"About the notice: {notice.what}")
+    # Acknowledged even once its window has begun (only notices ahead are acknowledged by any call).
+    notices.acknowledge(notice, via="call", now=ctx.now)
+    return Reply(
+        summary=f"Logged a call to {notice.client.name}",
+        blocks=(
+            Section(
+                f":telephone_receiver: Logged a call to *{notice.client.name}*: they know about "
+                f"{notice.what} ({notices.when(notice, ctx.tz, ctx.now)}). Thank you."
+            ),
+        ),
+    )

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot import (
+    calls,
     digest,
     feedback,
     forms,
@@ -321,7 +322,7 @@ class Core:
             roster.ARCHIVE: roster.archive_pressed,
             roster.PAGE: roster.next_page,
             notices.ACKNOWLEDGED: notices.acknowledged_pressed,
-            notices.CALLED: notices.called_pressed,
+            notices.CALLED: calls.notice_called_pressed,
             feedback.MOOD: feedback.mood_pressed,
             feedback.REPAIR_CALL: feedback.repair_call_pressed,
             feedback.ASKED: feedback.asked_pressed,

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from bot import texts
 from bot.grammar.durations import format_duration
+from bot.replies import Block, Link, Preformatted, Section
 
 # Mail clients and Slack both cope with links up to about this long; longer drafts get a subject-only link.
 MAX_MAILTO = 1800
@@ -35,6 +36,24 @@ class Draft:
             keep -= 1
             link = f"mailto:{address}?subject={quote(self.subject[:keep] + '…')}"
         return link
+
+
+def addressed(what: str, *, client_name: str, contact_name: str | None, contact_email: str | None) -> Section:
+    """Who a drafted e-mail is for, or how to add the address it lacks."""
+    if contact_email:
+        return Section(f"Here's {what} for {contact_name or contact_email} ({contact_email}):")
+    return Section(
+        f"Here's {what}. I don't have an e-mail address for {client_name} yet: add one with "
+        f"/visit contact {client_name} Jane Roe jane@example.com +1 555 0100"
+    )
+
+
+def shown(draft: Draft) -> list[Block]:
+    """A draft to copy, and the link that opens it in a mail program."""
+    return [
+        Preformatted(f"Subject: {draft.subject}\n\n{draft.body}"),
+        Section("Send it from your mail program:", link=Link("Open in e-mail", draft.mailto())),
+    ]
 
 
 def followup(

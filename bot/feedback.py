@@ -22,7 +22,7 @@ from bot.due import Due
 from bot.grammar import commands as grammar
 from bot.hours import WorkingHours
 from bot.links import MOOD_FACES, Links, Mood, Purpose
-from bot.replies import Actions, Block, Button, Link, Note, Preformatted, Reply, Section, error
+from bot.replies import Actions, Block, Button, Note, Reply, Section, error
 from storage import repositories as repo
 from storage.models import CallOutcome, Client, Feedback, Risk, Technician, TouchKind, Visit, Workspace
 
@@ -459,8 +459,7 @@ def ask_blocks(
     """The short e-mail asking how we are doing, with one-click answers when links are on."""
     rate = None
     if links is not None:
-        urls = links.moods(Purpose.ASK, workspace_id=client.workspace_id, subject_id=client.id, now=now)
-        rate = {MOOD_FACES[mood]: url for mood, url in urls.items()}
+        rate = links.by_face(Purpose.ASK, workspace_id=client.workspace_id, subject_id=client.id, now=now)
     written = drafts.ask(
         client_name=client.name,
         contact_name=client.contact_name,
@@ -468,10 +467,7 @@ def ask_blocks(
         technician_name=(technician.full_name or technician.display_name) if technician else None,
         rate=rate,
     )
-    return [
-        Preformatted(f"Subject: {written.subject}\n\n{written.body}"),
-        Section("Send it from your mail program:", link=Link("Open in e-mail", written.mailto())),
-    ]
+    return drafts.shown(written)
 
 
 def ask_buttons(client_id: int) -> Actions:

@@ -121,6 +121,13 @@ class Links:
             for mood in Mood
         }
 
+    def by_face(
+        self, purpose: Purpose, *, workspace_id: int, subject_id: int, now: datetime
+    ) -> dict[str, str]:
+        """The three links as an e-mail lists them: 😀, 😐 and 🙁, each with its address."""
+        urls = self.moods(purpose, workspace_id=workspace_id, subject_id=subject_id, now=now)
+        return {MOOD_FACES[mood]: url for mood, url in urls.items()}
+
     def verify(self, token: str, *, now: datetime) -> Claim:
         """What a link's token says, or `LinkRefused` when it was altered, forged or is too old."""
         match = _TOKEN.match(token)

@@ -21,8 +21,8 @@ from bot.due import Due
 from bot.grammar import commands as grammar
 from bot.hours import WorkingHours
 from bot.links import Links, Purpose
-from bot.replies import Actions, Block, Button, Link, Note, Preformatted, Reply, Section, error
-from storage.models import CallOutcome, Client, Notice, Visit
+from bot.replies import Actions, Block, Button, Note, Reply, Section, error
+from storage.models import Client, Notice, Visit
 
 KIND = "notice"
 ACKNOWLEDGED = "notice.ack"
@@ -70,19 +70,13 @@ def draft(notice: Notice, tz: ZoneInfo, links: Links | None, now: datetime) -> d
 
 def _draft_blocks(notice: Notice, tz: ZoneInfo, links: Links | None, now: datetime) -> list[Block]:
     client = notice.client
-    written = draft(notice, tz, links, now)
-    if client.contact_email:
-        to = f"Here's the notice for {client.contact_name or client.contact_email} ({client.contact_email}):"
-    else:
-        to = (
-            f"Here's the notice. I don't have an e-mail address for {client.name} yet: add one with "
-            f"/visit contact {client.name} Jane Roe jane@example.com +1 555 0100"
-        )
-    return [
-        Section(to),
-        Preformatted(f"Subject: {written.subject}\n\n{written.body}"),
-        Section("Send it from your mail program:", link=Link("Open in e-mail", written.mailto())),
-    ]
+    to = drafts.addressed(
+        "the notice",
+        client_name=client.name,
+        contact_name=client.contact_name,
+        contact_email=client.contact_email,
+    )
+    return [to, *drafts.shown(draft(notice, tz, links, now))]
 
 
 def buttons(notice_id: int) -> Actions:
@@ -131,14 +125,16 @@ def notify(ctx: Context, command: grammar.NotifyChange, client: Client) -> Reply
     return Reply(summary=f"Notice to {client.name} drafted", blocks=tuple(blocks))
 
 
-def _own(ctx: Context, value: str) -> Notice:
+def own(ctx: Context, value: str) -> Notice:
+    """The notice a button names, or a refusal when it isn't the asker's."""
     notice = ctx.session.get(Notice, button_number(value))
     if notice is None or notice.technician_id != ctx.technician.id:
         raise Refused(error("That notice isn't one of yours."))
     return notice
 
 
-def _acknowledged_reply(notice: Notice, tz: ZoneInfo) -> Reply:
+def acknowledged_reply(notice: Notice, tz: ZoneInfo) -> Reply:
+    """The answer to a second acknowledgement: who acknowledged it, how, and when."""
     assert notice.acknowledged_at is not None
     how = {"link": "through the link", "call": "on the phone", "button": ""}.get(
         notice.acknowledged_via or "", ""
@@ -166,36 +162,15 @@ def acknowledge(notice: Notice, *, via: str, now: datetime) -> bool:
 
 def acknowledged_pressed(ctx: Context, value: str) -> Reply:
     """The *Client acknowledged* button: they answered the e-mail, or said so."""
-    notice = _own(ctx, value)
+    notice = own(ctx, value)
     if not acknowledge(notice, via="button", now=ctx.now):
-        return _acknowledged_reply(notice, ctx.tz)
+        return acknowledged_reply(notice, ctx.tz)
     return Reply(
         summary=f"{notice.client.name} acknowledged the notice",
         blocks=(
             Section(
                 f":white_check_mark: Noted: *{notice.client.name}* knows about {notice.what} "
                 f"({when(notice, ctx.tz, ctx.now)}). Stick to what you announced."
-            ),
-        ),
-    )
-
-
-def called_pressed(ctx: Context, value: str) -> Reply:
-    """*Spoke to them* on the reminder: a call is logged (a touch), and the notice is acknowledged."""
-    notice = _own(ctx, value)
-    if notice.acknowledged_at is not None:
-        return _acknowledged_reply(notice, ctx.tz)
-    # Imported here: a logged call acknowledges notices, so bot.calls imports this module.
-    from bot import calls
-
-    calls.log_call(ctx, notice.client, CallOutcome.SPOKE, f"About the notice: {notice.what}")
-    acknowledge(notice, via="call", now=ctx.now)
-    return Reply(
-        summary=f"Logged a call to {notice.client.name}",
-        blocks=(
-            Section(
-                f":telephone_receiver: Logged a call to *{notice.client.name}*: they know about "
-                f"{notice.what} ({when(notice, ctx.tz, ctx.now)}). Thank you."
             ),
         ),
     )

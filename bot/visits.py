@@ -11,8 +11,8 @@ from bot import calls, drafts, feedback, notices, texts
 from bot.context import Context, Refused, button_number
 from bot.grammar import commands as grammar
 from bot.grammar.durations import format_duration
-from bot.links import MOOD_FACES, Links, Purpose
-from bot.replies import Actions, Block, Button, Link, Note, Preformatted, Reply, Section, error
+from bot.links import Links, Purpose
+from bot.replies import Actions, Block, Button, Note, Reply, Section, error
 from storage import repositories as repo
 from storage.models import Appointment, AppointmentStatus, CallOutcome, Client, Visit
 
@@ -42,8 +42,9 @@ def draft_blocks(
     client = visit.client
     rate = None
     if links is not None and now is not None:
-        urls = links.moods(Purpose.RATE_VISIT, workspace_id=visit.workspace_id, subject_id=visit.id, now=now)
-        rate = {MOOD_FACES[mood]: url for mood, url in urls.items()}
+        rate = links.by_face(
+            Purpose.RATE_VISIT, workspace_id=visit.workspace_id, subject_id=visit.id, now=now
+        )
     draft = drafts.followup(
         client_name=client.name,
         contact_name=client.contact_name,
@@ -57,19 +58,13 @@ def draft_blocks(
         announced=notices.announced_lines(visit.announced, tz),
         rate=rate,
     )
-    if client.contact_email:
-        who = client.contact_name or client.contact_email
-        to = f"Here's the follow-up e-mail for {who} ({client.contact_email}):"
-    else:
-        to = (
-            f"Here's the follow-up e-mail. I don't have an e-mail address for {client.name} yet: "
-            f"add one with /visit contact {client.name} Jane Roe jane@example.com +1 555 0100"
-        )
-    return [
-        Section(to),
-        Preformatted(f"Subject: {draft.subject}\n\n{draft.body}"),
-        Section("Send it from your mail program:", link=Link("Open in e-mail", draft.mailto())),
-    ]
+    to = drafts.addressed(
+        "the follow-up e-mail",
+        client_name=client.name,
+        contact_name=client.contact_name,
+        contact_email=client.contact_email,
+    )
+    return [to, *drafts.shown(draft)]
 
 
 def followup_blocks(ctx: Context, visit: Visit) -> list[Block]:
