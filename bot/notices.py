@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select, update
 
 from bot import drafts, texts
 from bot.context import Context, Refused, button_number
@@ -33,6 +34,20 @@ ANSWER_TIME = timedelta(hours=2)
 CARRIED_FOR = timedelta(days=30)
 # Listed after the window as "changed without an acknowledged notice" for this long.
 SHOWN_AFTER = timedelta(days=7)
+
+_NOTICES = cast(Table, Notice.__table__)
+# Built once: a /visit runs it every time (see storage.repositories on statements built once).
+_CLAIM_BEGUN = (
+    update(_NOTICES)
+    .where(
+        _NOTICES.c.client_id == bindparam("client"),
+        _NOTICES.c.visit_id.is_(None),
+        _NOTICES.c.window_start <= bindparam("now"),
+        _NOTICES.c.window_start > bindparam("since"),
+    )
+    .values(visit_id=bindparam("visit"))
+    .returning(_NOTICES.c.id)
+)
 
 
 def when(notice: Notice, tz: ZoneInfo, now: datetime | None = None) -> str:
@@ -191,20 +206,23 @@ def acknowledged_by_call(ctx: Context, client: Client) -> list[Notice]:
 
 
 def carried_into(ctx: Context, visit: Visit) -> list[Notice]:
-    """The notices whose window has begun and that no visit has reported on yet: this visit's e-mail does."""
-    found = ctx.session.scalars(
-        select(Notice)
-        .where(
-            Notice.client_id == visit.client_id,
-            Notice.visit_id.is_(None),
-            Notice.window_start <= ctx.now,
-            Notice.window_start > ctx.now - CARRIED_FOR,
+    """The notices whose window has begun and that no visit has reported on yet: this visit's e-mail does.
+
+    One UPDATE claims them; most visits have none, and then that statement is all they cost.
+    """
+    since = ctx.now - CARRIED_FOR
+    parameters = {"client": visit.client_id, "visit": visit.id, "now": ctx.now, "since": since}
+    claimed = ctx.session.connection().execute(_CLAIM_BEGUN, parameters).scalars().all()
+    if not claimed:
+        return []
+    return list(
+        ctx.session.scalars(
+            select(Notice)
+            .where(Notice.id.in_(claimed))
+            .order_by(Notice.window_start)
+            .execution_options(populate_existing=True)
         )
-        .order_by(Notice.window_start)
-    ).all()
-    for notice in found:
-        notice.visit_id = visit.id
-    return list(found)
+    )
 
 
 def announced_lines(notices: Sequence[Notice], tz: ZoneInfo) -> list[str]:

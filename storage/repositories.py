@@ -5,12 +5,27 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from functools import cache
+from typing import Any, Generic, TypeVar, cast
 
-from sqlalchemy import Row, Select, delete, exists, func, literal_column, or_, select, update
+from sqlalchemy import (
+    Row,
+    Select,
+    Table,
+    TextClause,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, joinedload
-from sqlalchemy.sql import Executable
+from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.models import (
     Appointment,
@@ -31,6 +46,23 @@ from storage.models import (
 )
 
 T = TypeVar("T")
+
+_VISITS, _TOUCHES, _CLIENTS = (cast(Table, model.__table__) for model in (Visit, Touch, Client))
+
+# The statements every command runs, built once with named parameters: building a statement and working
+# out its cache key on every request cost more than executing it (issue 12's profile).
+_TECHNICIAN = select(Technician).where(
+    Technician.workspace_id == bindparam("workspace_id"), Technician.user_id == bindparam("user_id")
+)
+_CLIENTS_BY_KEYS = select(Client).where(
+    Client.workspace_id == bindparam("workspace_id"),
+    Client.match_key.in_(bindparam("keys", expanding=True)),
+)
+_INSERT_VISIT = insert(_VISITS).returning(_VISITS.c.id)
+_INSERT_TOUCH = insert(_TOUCHES)
+_CLIENT_TOUCHED = (
+    update(_CLIENTS).where(_CLIENTS.c.id == bindparam("client")).values(last_touch_at=bindparam("at"))
+)
 
 
 @dataclass(frozen=True)
@@ -56,14 +88,25 @@ def _page(
 
 def insert_ignore(session: Session, model: type[Base], values: dict[str, Any], keys: Sequence[str]) -> bool:
     """INSERT … ON CONFLICT DO NOTHING on `keys`; True when a row was inserted."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    # Values go in as parameters, not into the statement, so its compiled form is cached and reused.
-    # rowcount is -1 here under psycopg 3, so ask for a row back instead: one comes only if inserted.
-    statement: Executable = (
-        insert(model).on_conflict_do_nothing(index_elements=list(keys)).returning(literal_column("1"))
-    )
+    statement = _insert_ignoring(model.__table__, tuple(values), tuple(keys))
     return session.connection().execute(statement, values).first() is not None
+
+
+@cache
+def _insert_ignoring(table: Table, columns: tuple[str, ...], keys: tuple[str, ...]) -> TextClause:
+    """The statement, in the syntax SQLite (3.35 and later) and PostgreSQL share.
+
+    It is text, typed column by column, because SQLAlchemy never caches its dialects' own on-conflict
+    inserts: built with them, the statement was compiled afresh for every request's replay key. A row
+    comes back only if one was inserted (rowcount is -1 under psycopg 3).
+    """
+    names = ", ".join(f'"{name}"' for name in columns)
+    placeholders = ", ".join(f":{name}" for name in columns)
+    conflict = ", ".join(f'"{name}"' for name in keys)
+    return text(
+        f'INSERT INTO "{table.name}" ({names}) VALUES ({placeholders}) '
+        f"ON CONFLICT ({conflict}) DO NOTHING RETURNING 1"
+    ).bindparams(*(bindparam(name, type_=table.c[name].type) for name in columns))
 
 
 def claim_request(session: Session, *, key: str, now: datetime) -> bool:
@@ -85,16 +128,11 @@ def ensure_workspace(session: Session, *, team_id: str, now: datetime, platform:
 
 def ensure_technician(session: Session, *, workspace_id: int, user_id: str, now: datetime) -> Technician:
     """The technician row for a user id, created on first sight."""
-    query = select(Technician).where(Technician.workspace_id == workspace_id, Technician.user_id == user_id)
-    technician = session.scalars(query).one_or_none()
+    who = {"workspace_id": workspace_id, "user_id": user_id}
+    technician = session.scalars(_TECHNICIAN, who).one_or_none()
     if technician is None:
-        insert_ignore(
-            session,
-            Technician,
-            {"workspace_id": workspace_id, "user_id": user_id, "created_at": now},
-            ["workspace_id", "user_id"],
-        )
-        technician = session.scalars(query).one()
+        insert_ignore(session, Technician, {**who, "created_at": now}, ["workspace_id", "user_id"])
+        technician = session.scalars(_TECHNICIAN, who).one()
     return technician
 
 
@@ -115,9 +153,7 @@ def clients_by_keys(session: Session, *, workspace_id: int, keys: Collection[str
     """The clients whose match keys are among `keys`, by key."""
     if not keys:
         return {}
-    rows = session.scalars(
-        select(Client).where(Client.workspace_id == workspace_id, Client.match_key.in_(list(keys)))
-    )
+    rows = session.scalars(_CLIENTS_BY_KEYS, {"workspace_id": workspace_id, "keys": list(keys)})
     return {client.match_key: client for client in rows}
 
 
@@ -197,20 +233,44 @@ def add_visit(
     work_done: str,
     remaining: str | None,
 ) -> Visit:
-    """Record a visit and its touch."""
-    visit = Visit(
-        workspace_id=client.workspace_id,
-        client_id=client.id,
-        technician_id=technician_id,
-        visited_at=at,
-        minutes=minutes,
-        work_done=work_done,
-        remaining=remaining,
-        created_at=at,
+    """Record a visit and its touch, and restart the client's check-in clock.
+
+    The busiest write there is, so it is three Core statements rather than a unit-of-work flush, which
+    cost more than the writes themselves; the visit comes back as a persistent object all the same.
+    """
+    values = {
+        "workspace_id": client.workspace_id,
+        "client_id": client.id,
+        "technician_id": technician_id,
+        "visited_at": at,
+        "minutes": minutes,
+        "work_done": work_done,
+        "remaining": remaining,
+        "followup_sent_at": None,
+        "followup_snoozed_until": None,
+        "created_at": at,
+    }
+    connection = session.connection()
+    visit_id = connection.execute(_INSERT_VISIT, values).scalar_one()
+    connection.execute(
+        _INSERT_TOUCH,
+        {
+            "workspace_id": client.workspace_id,
+            "client_id": client.id,
+            "technician_id": technician_id,
+            "kind": TouchKind.VISIT,
+            "outcome": None,
+            "note": None,
+            "visit_id": visit_id,
+            "touched_at": at,
+        },
     )
-    # One flush writes both rows; the touch gets the visit's id through the relationship.
-    session.add_all([visit, _touch(client, technician_id, TouchKind.VISIT, at, visit=visit)])
-    session.flush()
+    if client.last_touch_at is None or client.last_touch_at < at:
+        connection.execute(_CLIENT_TOUCHED, {"client": client.id, "at": at})
+        set_committed_value(client, "last_touch_at", at)
+    visit = Visit(id=visit_id, **values)
+    make_transient_to_detached(visit)
+    session.add(visit)
     return visit
 
 
