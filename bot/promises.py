@@ -21,17 +21,17 @@ def kept_button(promise_id: int) -> Button:
 
 def add(ctx: Context, command: grammar.AddPromise, client: Client) -> Reply:
     """Record a promise to a client."""
-    promise = Promise(
-        workspace_id=ctx.workspace_id,
-        client_id=client.id,
-        technician_id=ctx.technician.id,
-        text=command.text,
-        due_at=command.due,
-        times_moved=0,
-        created_at=ctx.now,
-    )
-    ctx.session.add(promise)
-    ctx.session.flush()
+    values = {
+        "workspace_id": ctx.workspace_id,
+        "client_id": client.id,
+        "technician_id": ctx.technician.id,
+        "text": command.text,
+        "due_at": command.due,
+        "done_at": None,
+        "times_moved": 0,
+        "created_at": ctx.now,
+    }
+    promise = repo.add_row(ctx.session, Promise, values)
     due = texts.due(promise.due_at, ctx.tz, now=ctx.now)
     blocks: list[Block] = [
         Section(f":handshake: Promise #{promise.id} to *{client.name}*: {promise.text}. Due {due}."),

@@ -83,11 +83,49 @@ def _local_base(now: datetime, tz: ZoneInfo) -> datetime:
     return now.astimezone(tz).replace(tzinfo=None)
 
 
+# The days typed most often, read without dateparser, which takes about a millisecond a phrase: each
+# means what dateparser makes of it (tests/bot/test_when.py compares them on every day of a week).
+_PLAIN_WEEKDAYS = {
+    name: weekday
+    for weekday, names in enumerate(
+        [
+            "mon monday",
+            "tue tuesday",
+            "wed wednesday",
+            "thu thursday",
+            "fri friday",
+            "sat saturday",
+            "sun sunday",
+        ]
+    )
+    for name in names.split()
+}
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _plain_day(phrase: str, today: date) -> date | None:
+    """A weekday's name (the next one, a week on if it is today's), `today`, `tomorrow` or `2026-12-03`."""
+    word = phrase.lower()
+    if word in _PLAIN_WEEKDAYS:
+        return today + timedelta(days=(_PLAIN_WEEKDAYS[word] - today.weekday() - 1) % 7 + 1)
+    if word in ("today", "tomorrow"):
+        return today + timedelta(days=word == "tomorrow")
+    if _ISO_DATE.fullmatch(word):
+        try:
+            return date.fromisoformat(word)
+        except ValueError:
+            return None
+    return None
+
+
 def parse_day_or_moment(phrase: str, *, now: datetime, tz: ZoneInfo) -> When | None:
     """Read "Friday", "tomorrow 5pm", "in 3 days", "2026-12-03"; None when it is not a date."""
     phrase = phrase.strip()
     if not phrase or len(phrase) > MAX_PHRASE or not _DATEISH.search(phrase):
         return None
+    plain = _plain_day(phrase, now.astimezone(tz).date())
+    if plain is not None and plain.year in _YEARS:
+        return When(at=datetime.combine(plain, time(), tzinfo=tz), has_time=False)
     settings = {
         "PREFER_DATES_FROM": "future",
         "RELATIVE_BASE": _local_base(now, tz),

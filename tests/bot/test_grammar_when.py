@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import dateparser
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -61,6 +62,39 @@ def test_days_and_moments_are_read_in_the_technicians_zone(
 
     assert when == When(at=local.replace(tzinfo=tz), has_time=has_time)
     assert when.at.tzinfo is tz
+
+
+# The forms read without dateparser, each in several spellings.
+PLAIN_DAYS = [
+    *(
+        name
+        for day in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+        for name in (day, day.title(), day[:3], day[:3].upper())
+    ),
+    "today",
+    "Tomorrow",
+    "2026-12-03",
+    "2027-02-28",
+    "2026-11-01",
+]
+
+
+@pytest.mark.parametrize(
+    "tz", [CHICAGO, BERLIN, ZoneInfo("Pacific/Kiritimati")], ids=["chicago", "berlin", "+14"]
+)
+@pytest.mark.parametrize("days_on", range(7))
+def test_the_days_read_without_dateparser_mean_what_dateparser_reads(tz: ZoneInfo, days_on: int) -> None:
+    # Every weekday as "today", late in the evening, where the local date is not UTC's.
+    now = NOW + timedelta(days=days_on, hours=8, minutes=30)
+    base = now.astimezone(tz).replace(tzinfo=None)
+    settings = {"PREFER_DATES_FROM": "future", "RELATIVE_BASE": base, "RETURN_AS_TIMEZONE_AWARE": False}
+    for phrase in PLAIN_DAYS:
+        expected = dateparser.parse(phrase, languages=["en"], settings=settings)
+        assert expected is not None, phrase
+        read = parse_day_or_moment(phrase, now=now, tz=tz)
+        assert read == When(
+            at=datetime.combine(expected.date(), datetime.min.time(), tzinfo=tz), has_time=False
+        ), phrase
 
 
 @pytest.mark.parametrize(
