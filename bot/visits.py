@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bot import calls, drafts, feedback, notices, texts
@@ -305,7 +306,7 @@ def set_contact(ctx: Context, command: grammar.SetContact, client: Client) -> Re
 
 def followup_sent(ctx: Context, visit_id: int) -> Reply:
     """The "Mark follow-up sent" button; reminders about it stop."""
-    visit = ctx.session.get(Visit, visit_id)
+    visit = ctx.session.get(Visit, visit_id, options=(joinedload(Visit.client),))
     if visit is None or visit.technician_id != ctx.technician.id:
         raise Refused(error("That visit isn't one of yours, so I can't mark its follow-up."))
     name = visit.client.name

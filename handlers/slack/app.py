@@ -68,8 +68,9 @@ class BotAuthorization:
 
 def build_bolt_app(
     settings: Settings, core: Core, runner: CoreRunner, profiles: ProfileFetcher
-) -> tuple[AsyncApp, BotAuthorization]:
-    """The Bolt app with every listener registered, and its authorization (to warm up before serving)."""
+) -> tuple[AsyncApp, BotAuthorization, SlackListeners]:
+    """The Bolt app with every listener registered, its authorization (to warm up before serving) and the
+    listeners."""
     token, signing_secret = settings.require_slack()
     client = AsyncWebClient(base_url=settings.slack_api_url, timeout=WEB_API_TIMEOUT_S)
     authorization = BotAuthorization(client, token)
@@ -91,4 +92,4 @@ def build_bolt_app(
     )
     listeners = SlackListeners(core=core, runner=runner, background=Background(), profiles=profiles)
     register(app, listeners)
-    return app, authorization
+    return app, authorization, listeners

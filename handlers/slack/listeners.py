@@ -14,6 +14,7 @@ import aiohttp
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.clientlist.chat import SUFFIXES as CSV_SUFFIXES
 from bot.core import Core, Handled
@@ -93,6 +94,8 @@ class SlackListeners:
     # Who has opened their Home (or pressed a button on it) since this process started.
     home_viewers: set[Actor] = field(default_factory=set)
     urgent: dict[Actor, asyncio.Event] = field(default_factory=dict)
+    # The connections every call to Slack shares while serving (SlackFront.start); None before.
+    http: aiohttp.ClientSession | None = None
 
     async def command(
         self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
@@ -130,9 +133,13 @@ class SlackListeners:
             handled = await future
         except Exception:
             logger.exception("a command failed after the ack")
-            await respond(**render.build_message(FAILED), response_type="ephemeral", replace_original=True)
+            await self._respond(
+                respond, **render.build_message(FAILED), response_type="ephemeral", replace_original=True
+            )
             return
-        await respond(**render.build_message(handled.reply), response_type="ephemeral", replace_original=True)
+        await self._respond(
+            respond, **render.build_message(handled.reply), response_type="ephemeral", replace_original=True
+        )
         self._share_files(client, actor.user, handled.reply)
         if handled.refresh_profile:
             self.profiles.schedule(client, actor)
@@ -166,6 +173,16 @@ class SlackListeners:
             await client.views_open(trigger_id=body["trigger_id"], view=view)
         except SlackApiError as failure:
             logger.warning("views.open failed: %s", failure.response.get("error"))
+
+    async def _respond(self, respond: AsyncRespond, **message: Any) -> None:
+        """Answer on the request's response_url, over the shared connections while serving: Bolt's own
+        `respond` opens a new connection (against Slack, a TLS handshake too) for every answer."""
+        if self.http is None or respond.response_url is None:
+            await respond(**message)
+            return
+        await AsyncWebhookClient(respond.response_url, session=self.http, timeout=WEB_TIMEOUT_S).send(
+            **message
+        )
 
     async def action(
         self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
@@ -202,7 +219,7 @@ class SlackListeners:
             logger.exception("a button failed")
             reply = FAILED
         if not on_home:
-            await respond(**render.build_message(reply), replace_original=True)
+            await self._respond(respond, **render.build_message(reply), replace_original=True)
             self._changed(client, actor, reply)
         elif reply.files or len(reply.blocks) > NOTICE_BLOCKS:
             # Too long to show on top of the Home (a digest, say): it goes to a DM instead.

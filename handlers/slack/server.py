@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.internals import parse_body
@@ -19,7 +21,8 @@ from bot.services import Services
 from handlers.bodies import read_limited
 from handlers.runner import CoreRunner
 from handlers.slack import translate
-from handlers.slack.app import BotAuthorization, build_bolt_app
+from handlers.slack.app import WEB_API_TIMEOUT_S, BotAuthorization, build_bolt_app
+from handlers.slack.listeners import SlackListeners
 from handlers.slack.profiles import ProfileFetcher
 
 logger = logging.getLogger(__name__)
@@ -28,6 +31,8 @@ logger = logging.getLogger(__name__)
 MAX_BODY_BYTES = 1024 * 1024
 REJECTED = JSONResponse({"error": "invalid request"}, status_code=401)
 MALFORMED = JSONResponse({"error": "malformed request"}, status_code=400)
+# At shutdown, answers still on their way get this long to leave before the shared connections close.
+CLOSE_WAIT_S = 3.0
 
 
 class SignatureGate:
@@ -103,13 +108,20 @@ class SlackFront:
     route: Route
     bolt: AsyncApp
     authorization: BotAuthorization
+    listeners: SlackListeners
     profiles: ProfileFetcher
     app_token: str | None = None
     socket_mode: Any = None
+    http: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
-        """Check the token, and connect over Socket Mode when an app-level token is set."""
+        """Check the token, open the connections every call to Slack shares, and connect over Socket Mode
+        when an app-level token is set."""
         await self.authorization.warm_up()
+        # The SDK opens a connection per call otherwise (and against Slack, a TLS handshake each time).
+        self.http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=WEB_API_TIMEOUT_S))
+        self.bolt.client.session = self.http
+        self.listeners.http = self.http
         if self.app_token:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
@@ -118,9 +130,17 @@ class SlackFront:
             logger.info("connected to Slack over Socket Mode")
 
     async def stop(self) -> None:
-        """Close the Socket Mode connection, if any."""
+        """Close the Socket Mode connection, if any, and the shared connections once the answers still
+        on their way have left (or a few seconds have passed)."""
         if self.socket_mode is not None:
             await self.socket_mode.close_async()
+        if self.http is not None:
+            pending = self.listeners.background.tasks
+            if pending:
+                await asyncio.wait(list(pending), timeout=CLOSE_WAIT_S)
+            self.bolt.client.session = None
+            self.listeners.http = None
+            await self.http.close()
 
 
 def build_slack(services: Services, core: Core, runner: CoreRunner) -> SlackFront:
@@ -128,12 +148,13 @@ def build_slack(services: Services, core: Core, runner: CoreRunner) -> SlackFron
     settings = services.settings
     _, signing_secret = settings.require_slack()
     profiles = ProfileFetcher(core, runner)
-    bolt, authorization = build_bolt_app(settings, core, runner, profiles)
+    bolt, authorization, listeners = build_bolt_app(settings, core, runner, profiles)
     app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else None
     return SlackFront(
         route=slack_route(bolt, signing_secret),
         bolt=bolt,
         authorization=authorization,
+        listeners=listeners,
         profiles=profiles,
         app_token=app_token,
     )
