@@ -24,6 +24,11 @@ class WorkingHours:
     end: time = time(18)
     days: frozenset[int] = field(default=MONDAY_TO_FRIDAY)
     paused_until: date | None = None
+    # `opening_on` by local date. The hours never change, so neither do their openings: the planner
+    # asks the same few days of a technician for each of their nudges, and works each out once.
+    _openings: dict[date, datetime] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
 
     def _opens(self, day: date) -> datetime:
         return datetime.combine(day, self.start, tzinfo=self.tz).astimezone(UTC)
@@ -102,13 +107,14 @@ class WorkingHours:
 
     def working_days_between(self, first: date, last: date) -> int:
         """How many working days lie after `first` up to and including `last`."""
-        count, day = 0, first
-        for _ in range(400):
-            day += timedelta(days=1)
-            if day > last:
-                break
-            count += day.weekday() in self.days
-        return count
+        # Counted no further than 400 days after `first`, far past any reminder that asks.
+        span = min((last - first).days, 400)
+        if span <= 0:
+            return 0
+        weeks, rest = divmod(span, 7)
+        per_week = sum(weekday in self.days for weekday in range(7))
+        start = first.weekday()
+        return weeks * per_week + sum((start + offset) % 7 in self.days for offset in range(1, rest + 1))
 
     def working_day_before(self, day: date) -> date:
         """The last working day before a local date (Friday for a Monday)."""
@@ -120,5 +126,8 @@ class WorkingHours:
 
     def opening_on(self, day: date) -> datetime:
         """When working time begins on a local date, or on the next working day after it (UTC)."""
-        midnight = datetime.combine(day, time(0), tzinfo=self.tz).astimezone(UTC)
-        return self._unpaused().next_open(midnight)
+        opening = self._openings.get(day)
+        if opening is None:
+            midnight = datetime.combine(day, time(0), tzinfo=self.tz).astimezone(UTC)
+            opening = self._openings[day] = self._unpaused().next_open(midnight)
+        return opening

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, time, timedelta
-from typing import Any
+from datetime import date, datetime, time, timedelta
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session
@@ -28,7 +28,6 @@ from storage.models import (
     Nudge,
     Promise,
     Risk,
-    Technician,
     Visit,
 )
 
@@ -64,7 +63,27 @@ KINDS: tuple[tuple[str, str], ...] = (
 )
 
 
-def technician_zone(technician: Technician) -> ZoneInfo | None:
+class TechnicianSettings(Protocol):
+    """What a technician's zone, hours and muted kinds are read from: a `Technician`, or a row of its
+    columns of these names (the planner reads plain rows)."""
+
+    @property
+    def timezone(self) -> str | None: ...
+    @property
+    def timezone_override(self) -> str | None: ...
+    @property
+    def work_start_minute(self) -> int: ...
+    @property
+    def work_end_minute(self) -> int: ...
+    @property
+    def work_days(self) -> str: ...
+    @property
+    def paused_until(self) -> date | None: ...
+    @property
+    def muted_kinds(self) -> str: ...
+
+
+def technician_zone(technician: TechnicianSettings) -> ZoneInfo | None:
     """The technician's time zone: the one they chose on App Home, else their chat profile's; None until
     we know either."""
     for name in (technician.timezone_override, technician.timezone):
@@ -77,12 +96,12 @@ def technician_zone(technician: Technician) -> ZoneInfo | None:
     return None
 
 
-def muted_kinds(technician: Technician) -> frozenset[str]:
+def muted_kinds(technician: TechnicianSettings) -> frozenset[str]:
     """The kinds of nudge the technician turned off."""
     return frozenset(kind for kind in technician.muted_kinds.split(",") if kind)
 
 
-def working_hours(technician: Technician, default_tz: ZoneInfo) -> WorkingHours:
+def working_hours(technician: TechnicianSettings, default_tz: ZoneInfo) -> WorkingHours:
     """A technician's working hours in their zone (the default zone until we know theirs)."""
     zone = technician_zone(technician) or default_tz
     return WorkingHours(
