@@ -15,10 +15,14 @@ The digest is the week ending Monday 23 November 2026, 15:00 UTC, read in Americ
 scale, after one warm-up, each of `--rounds` rounds times, in alternating order:
   floor    plain SQL aggregates (text()) for the week's headline figures: visits and minutes per
            technician, follow-ups on time, promises on time, uncalled cancellations, overdue clients;
+  shown    the floor, plus the rest of what the digest shows at the least: the chart's 8 weeks (one
+           aggregate each for follow-ups, promises and check-ins), the rows it lists (follow-ups not
+           sent, promises broken, cancellations not phoned, clients overdue) and the visit notes of the
+           last 90 days that needs are spotted in (read, not analysed);
   digest   `bot.digest.gather(...)` then `bot.digest.compose(snapshot)` in a fresh session.
 The medians are reported, with the chart (`bot.chart.eight_weeks`) rendered once per scale (matplotlib
-is imported beforehand, so its import is not counted). "same" says whether the floor's figures agree
-with the digest's. Informational only: the exit status is 0.
+is imported beforehand, so its import is not counted). "same" says whether the floors' figures (the
+headline ones and the chart's 8 weeks) agree with the digest's. Informational only: the exit status is 0.
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ from sqlalchemy.orm import Session  # noqa: E402
 
 from bench.drill_crash import DEFAULT_POSTGRES, throwaway_database  # noqa: E402
 from bot import chart, digest  # noqa: E402
+from bot.needs import WINDOW  # noqa: E402
 from storage.db import make_engine, normalize_url  # noqa: E402
 
 # Monday 23 November 2026, 15:00 UTC (9:00 in Chicago): the end of the week the digest covers.
@@ -78,15 +83,19 @@ class ScaleResult:
     counts: dict[str, int]
     generate_s: float = 0.0
     floor_ms: float = 0.0
+    # The headline floor, plus the chart's 8 weeks, the listed rows and the 90 days' notes.
+    shown_ms: float = 0.0
     digest_ms: float = 0.0
     gather_ms: float = 0.0
     compose_ms: float = 0.0
     chart_ms: float = 0.0
     ratio: float = 0.0
+    shown_ratio: float = 0.0
     same_figures: bool = False
     snapshot_rows: int = 0
     detail_messages: int = 0
     floor_rounds_ms: list[float] = field(default_factory=list)
+    shown_rounds_ms: list[float] = field(default_factory=list)
     digest_rounds_ms: list[float] = field(default_factory=list)
 
 
@@ -255,6 +264,86 @@ def floor_queries(backend: str) -> dict[str, str]:
     }
 
 
+def shown_queries(backend: str) -> dict[str, str]:
+    """What else the digest shows, at the least: the chart's 8 weeks (one aggregate per figure), the rows
+    it lists, and the visit notes of the last 90 days that needs are spotted in."""
+    if backend == "sqlite":
+        on_time = "v.followup_sent_at <= strftime('%Y-%m-%d %H:%M:%f', v.visited_at, '+1 day') || '000'"
+        grace = "julianday(COALESCE(t.last, c.created_at)) + c.checkin_cadence_days + 7 < julianday(:end)"
+
+        def kept(week: int) -> str:
+            since = f"COALESCE(t.w{week}, c.created_at)"
+            return f"julianday({since}) + c.checkin_cadence_days >= julianday(:b{week + 1})"
+    else:
+        on_time = "v.followup_sent_at <= v.visited_at + interval '1 day'"
+        grace = "COALESCE(t.last, c.created_at) + (c.checkin_cadence_days + 7) * interval '1 day' < :end"
+
+        def kept(week: int) -> str:
+            since = f"COALESCE(t.w{week}, c.created_at)"
+            return f"{since} + c.checkin_cadence_days * interval '1 day' >= :b{week + 1}"
+
+    weeks = range(digest.WEEKS)
+
+    def week_of(column: str, bound: str) -> str:
+        cases = " ".join(f"WHEN {column} < :{bound}{week + 1} THEN {week}" for week in weeks[:-1])
+        return f"CASE {cases} ELSE {digest.WEEKS - 1} END"
+
+    touched = ", ".join(
+        f"max(CASE WHEN touched_at < :b{week + 1} THEN touched_at END) AS w{week}" for week in weeks
+    )
+    checkins = ", ".join(
+        f"sum(CASE WHEN c.created_at < :b{week + 1} THEN 1 ELSE 0 END), "
+        f"sum(CASE WHEN c.created_at < :b{week + 1} AND {kept(week)} THEN 1 ELSE 0 END)"
+        for week in weeks
+    )
+    return {
+        "followup_weeks": f"""
+            SELECT {week_of("v.visited_at", "d")}, count(*), sum(CASE WHEN {on_time} THEN 1 ELSE 0 END)
+              FROM visits v
+             WHERE v.workspace_id = :ws AND v.visited_at >= :d0 AND v.visited_at < :d8
+             GROUP BY 1""",
+        "promise_weeks": f"""
+            SELECT {week_of("due_at", "b")}, count(*), sum(CASE WHEN done_at <= due_at THEN 1 ELSE 0 END)
+              FROM promises
+             WHERE workspace_id = :ws AND due_at >= :b0 AND due_at < :b8
+             GROUP BY 1""",
+        "checkin_weeks": f"""
+            SELECT {checkins} FROM clients c
+              LEFT JOIN (SELECT client_id, {touched} FROM touches
+                          WHERE workspace_id = :ws AND touched_at < :end GROUP BY client_id) t
+                ON t.client_id = c.id
+             WHERE c.workspace_id = :ws AND c.owner_id IS NOT NULL""",
+        "open_followups": """
+            SELECT v.technician_id, c.name, v.visited_at FROM visits v JOIN clients c ON c.id = v.client_id
+             WHERE v.workspace_id = :ws AND v.visited_at < :end_1d
+               AND (v.followup_sent_at IS NULL OR v.followup_sent_at >= :end)
+             ORDER BY v.visited_at""",
+        "broken_promises": """
+            SELECT p.technician_id, c.name, p.text, p.due_at, p.done_at
+              FROM promises p JOIN clients c ON c.id = p.client_id
+             WHERE p.workspace_id = :ws AND p.due_at >= :start AND p.due_at < :end
+               AND (p.done_at IS NULL OR p.done_at > p.due_at)
+             ORDER BY p.due_at""",
+        "uncalled": """
+            SELECT a.technician_id, c.name, c.contact_phone, a.window_start, a.cancelled_at
+              FROM appointments a JOIN clients c ON c.id = a.client_id
+             WHERE a.workspace_id = :ws AND a.status = 'cancelled' AND a.window_start < :end
+               AND a.cancelled_at < :end AND (a.call_logged_at IS NULL OR a.call_logged_at >= :end)
+             ORDER BY a.window_start""",
+        "overdue_clients": f"""
+            SELECT c.name, c.owner_id, c.checkin_cadence_days, t.last FROM clients c
+              LEFT JOIN (SELECT client_id, max(touched_at) AS last FROM touches
+                          WHERE workspace_id = :ws AND touched_at < :end GROUP BY client_id) t
+                ON t.client_id = c.id
+             WHERE c.workspace_id = :ws AND c.created_at < :end AND {grace}""",
+        "notes": """
+            SELECT v.id, v.client_id, v.visited_at, v.work_done, v.remaining
+              FROM visits v JOIN clients c ON c.id = v.client_id
+             WHERE c.workspace_id = :ws AND c.archived_at IS NULL
+               AND v.visited_at >= :notes_from AND v.visited_at <= :end""",
+    }
+
+
 def floor_params(backend: str) -> dict[str, Any]:
     def stamp(moment: datetime) -> Any:
         if backend == "sqlite":
@@ -263,12 +352,16 @@ def floor_params(backend: str) -> dict[str, Any]:
 
     start = digest.week_before(END, TZ)
     day = digest.FOLLOWUP_DEADLINE
+    bounds = digest.week_bounds(END, TZ)
     return {
         "ws": WORKSPACE,
         "start": stamp(start),
         "end": stamp(END),
         "start_1d": stamp(start - day),
         "end_1d": stamp(END - day),
+        "notes_from": stamp(END - WINDOW),
+        **{f"b{week}": stamp(bound) for week, bound in enumerate(bounds)},
+        **{f"d{week}": stamp(bound - day) for week, bound in enumerate(bounds)},
     }
 
 
@@ -283,26 +376,45 @@ def floor_figures(connection: Connection, queries: dict[str, str], params: dict[
     return figures
 
 
-def digest_figures(snapshot: digest.Snapshot) -> dict[str, Any]:
+def shown_figures(connection: Connection, queries: dict[str, str], params: dict[str, Any]) -> dict[str, Any]:
+    """The chart's 8 weeks as (of, hit) per figure, and how many rows of each list were read."""
+    figures: dict[str, Any] = {}
+    for name in ("followup_weeks", "promise_weeks"):
+        rows = {
+            row[0]: (int(row[1]), int(row[2] or 0)) for row in connection.execute(text(queries[name]), params)
+        }
+        figures[name] = [rows.get(week, (0, 0)) for week in range(digest.WEEKS)]
+    row = connection.execute(text(queries["checkin_weeks"]), params).one()
+    figures["checkin_weeks"] = [
+        (int(row[2 * week] or 0), int(row[2 * week + 1] or 0)) for week in range(digest.WEEKS)
+    ]
+    for name in ("open_followups", "broken_promises", "uncalled", "overdue_clients", "notes"):
+        figures[name] = len(connection.execute(text(queries[name]), params).all())
+    return figures
+
+
+def digest_figures(snapshot: digest.Snapshot, composed: digest.Digest) -> dict[str, Any]:
     """The same figures, as the digest computes them (outside the timing)."""
-    start, end, last = snapshot.start, snapshot.end, digest.WEEKS - 1
+    end, last = snapshot.end, digest.WEEKS - 1
     figures: dict[str, Any] = {"visits": {}, "followups": {}, "promises": {}}
     for number in snapshot.technicians:
-        visits = [v for v in snapshot.visits if v.technician_id == number]
-        week = [v for v in visits if start <= v.visited_at < end]
-        followups = [v.on_time() for v in visits if start <= v.deadline < end]
-        promises = [
-            p.on_time() for p in snapshot.promises if p.technician_id == number and start <= p.due_at < end
-        ]
+        followups = snapshot.followups.get(number, digest.NO_WEEKS)[last]
+        promises = snapshot.promises.get(number, digest.NO_WEEKS)[last]
         for name, value in (
-            ("visits", (len(week), sum(v.minutes for v in week))),
-            ("followups", (len(followups), sum(followups))),
-            ("promises", (len(promises), sum(promises))),
+            ("visits", snapshot.visits.get(number, (0, 0))),
+            ("followups", (followups.of, followups.hit)),
+            ("promises", (promises.of, promises.hit)),
         ):
             if value[0]:
                 figures[name][number] = value
     figures["calls"] = len(snapshot.calls)
     figures["checkins"] = sum(c.overdue(last, end, digest.CHECKIN_GRACE) for c in snapshot.clients)
+    for name, attr in (
+        ("followup_weeks", "followups"),
+        ("promise_weeks", "promises"),
+        ("checkin_weeks", "checkins"),
+    ):
+        figures[name] = [(getattr(week, attr).of, getattr(week, attr).hit) for week in composed.weeks]
     return figures
 
 
@@ -317,13 +429,17 @@ def timed(action: Callable[[], Any]) -> tuple[float, Any]:
 
 def measure(database_url: str, backend: str, result: ScaleResult, *, rounds: int) -> None:
     engine = make_engine(database_url)
-    queries, params = floor_queries(backend), floor_params(backend)
+    queries, shown, params = floor_queries(backend), shown_queries(backend), floor_params(backend)
     gathers: list[float] = []
     composes: list[float] = []
 
     def run_floor() -> dict[str, Any]:
         with engine.connect() as connection:
             return floor_figures(connection, queries, params)
+
+    def run_shown() -> dict[str, Any]:
+        with engine.connect() as connection:
+            return floor_figures(connection, queries, params) | shown_figures(connection, shown, params)
 
     def run_digest() -> tuple[digest.Snapshot, digest.Digest]:
         with Session(engine) as session:
@@ -334,28 +450,37 @@ def measure(database_url: str, backend: str, result: ScaleResult, *, rounds: int
         return snapshot, composed
 
     try:
-        floor_set = run_floor()  # warm the caches
+        run_floor()  # warm the caches
+        floor_set = run_shown()
         snapshot, composed = run_digest()
         gathers.clear()
         composes.clear()
-        floors, digests = [], []
+        timings: dict[str, list[float]] = {"floor": [], "shown": [], "digest": []}
+        order = [("floor", run_floor), ("shown", run_shown), ("digest", run_digest)]
         for number in range(rounds):
-            # Alternating the order spreads any drift on a shared machine over both.
-            order = [("floor", run_floor), ("digest", run_digest)]
+            # Alternating the order spreads any drift on a shared machine over all three.
             for name, action in order if number % 2 == 0 else order[::-1]:
                 elapsed, _ = timed(action)
-                (floors if name == "floor" else digests).append(elapsed)
+                timings[name].append(elapsed)
         result.chart_ms, _ = timed(
             lambda: chart.eight_weeks(composed.weeks, end_day=composed.end_day, tz=composed.tz)
         )
     finally:
         engine.dispose()
-    result.floor_rounds_ms, result.digest_rounds_ms = floors, digests
-    result.floor_ms, result.digest_ms = statistics.median(floors), statistics.median(digests)
+    result.floor_rounds_ms, result.shown_rounds_ms = timings["floor"], timings["shown"]
+    result.digest_rounds_ms = timings["digest"]
+    result.floor_ms, result.shown_ms = (
+        statistics.median(timings["floor"]),
+        statistics.median(timings["shown"]),
+    )
+    result.digest_ms = statistics.median(timings["digest"])
     result.gather_ms, result.compose_ms = statistics.median(gathers), statistics.median(composes)
     result.ratio = result.digest_ms / result.floor_ms
-    result.same_figures = floor_set == digest_figures(snapshot)
-    result.snapshot_rows = len(snapshot.visits) + len(snapshot.promises) + len(snapshot.clients)
+    result.shown_ratio = result.digest_ms / result.shown_ms
+    listed = {"open_followups", "broken_promises", "uncalled", "overdue_clients", "notes"}
+    figures = {name: value for name, value in floor_set.items() if name not in listed}
+    result.same_figures = figures == digest_figures(snapshot, composed)
+    result.snapshot_rows = len(snapshot.open_followups) + len(snapshot.broken) + len(snapshot.clients)
     result.detail_messages = len(composed.details)
 
 
@@ -370,8 +495,8 @@ def run_scale(database_url: str, backend: str, *, scale: float, rounds: int) -> 
 def print_table(backend: str, results: list[ScaleResult]) -> None:
     header = (
         f"{'db':<10} {'scale':>5} {'techs':>5} {'clients':>7} {'visits':>7} {'promises':>8} {'gen s':>6} "
-        f"{'floor ms':>9} {'digest ms':>9} {'gather':>8} {'compose':>8} {'chart':>6} {'dig/flr':>7} "
-        f"{'same':>4}"
+        f"{'floor ms':>9} {'shown ms':>9} {'digest ms':>9} {'gather':>8} {'compose':>8} {'chart':>6} "
+        f"{'dig/flr':>7} {'dig/shn':>7} {'same':>4}"
     )
     print(header)
     print("-" * len(header))
@@ -379,9 +504,9 @@ def print_table(backend: str, results: list[ScaleResult]) -> None:
         c = r.counts
         print(
             f"{backend:<10} {r.scale:>5g} {c['technicians']:>5} {c['clients']:>7} {c['visits']:>7} "
-            f"{c['promises']:>8} {r.generate_s:>6.1f} {r.floor_ms:>9.1f} {r.digest_ms:>9.1f} "
-            f"{r.gather_ms:>8.1f} {r.compose_ms:>8.1f} {r.chart_ms:>6.0f} {r.ratio:>7.2f} "
-            f"{'yes' if r.same_figures else 'NO':>4}"
+            f"{c['promises']:>8} {r.generate_s:>6.1f} {r.floor_ms:>9.1f} {r.shown_ms:>9.1f} "
+            f"{r.digest_ms:>9.1f} {r.gather_ms:>8.1f} {r.compose_ms:>8.1f} {r.chart_ms:>6.0f} "
+            f"{r.ratio:>7.2f} {r.shown_ratio:>7.2f} {'yes' if r.same_figures else 'NO':>4}"
         )
 
 
@@ -418,9 +543,11 @@ def main(argv: list[str] | None = None) -> int:
             f"scaling {last.scale:g}x / {first.scale:g}x: digest {last.digest_ms / first.digest_ms:.2f}x "
             f"(gather {last.gather_ms / first.gather_ms:.2f}x, "
             f"compose {last.compose_ms / first.compose_ms:.2f}x), "
-            f"floor {last.floor_ms / first.floor_ms:.2f}x, chart {last.chart_ms / first.chart_ms:.2f}x"
+            f"floor {last.floor_ms / first.floor_ms:.2f}x, shown {last.shown_ms / first.shown_ms:.2f}x, "
+            f"chart {last.chart_ms / first.chart_ms:.2f}x"
         )
     print("digest / floor: " + ", ".join(f"{r.scale:g}x {r.ratio:.2f}" for r in results))
+    print("digest / shown floor: " + ", ".join(f"{r.scale:g}x {r.shown_ratio:.2f}" for r in results))
     if args.json is not None:
         report = {"db": backend, "results": [asdict(r) for r in results]}
         args.json.write_text(json.dumps(report, indent=2) + "\n")

@@ -17,17 +17,22 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import InstrumentedAttribute, Session, joinedload
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from bot import feedback, proactive, texts
 from bot.context import Context, Refused, require_manager
 from bot.grammar.commands import DIGEST_EXAMPLE
 from bot.grammar.durations import format_duration
+from bot.needs import WINDOW, VisitNote, spot
 from bot.people import SLACK
 from bot.replies import Block, Header, Note, Reply, Section, error
 from storage import repositories as repo
-from storage.models import Client, Notice, Nudge, NudgeStatus, Risk
+from storage.models import Client, NeedDismissal, Notice, Nudge, NudgeStatus, Promise, Risk, Touch, Visit
+from storage.types import UTCDateTime
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +41,7 @@ KIND = "digest"
 REQUEST = "digest.request"
 ASKED = "asked:"
 
-# A visit's summary e-mail counts as on time when marked sent within a day.
+# A visit's summary e-mail counts as on time when marked sent within a day (`_FollowUpDue` in SQL).
 FOLLOWUP_DEADLINE = timedelta(hours=24)
 # A client shows in the digest once its check-in is this long overdue (the owner is nudged before).
 CHECKIN_GRACE = timedelta(days=7)
@@ -144,48 +149,46 @@ def digest_row(
 
 
 @dataclass(frozen=True)
-class VisitFact:
-    """A visit, and when its summary e-mail was marked sent."""
+class Rate:
+    """`hit` of `of` measured; no percentage when nothing was measured."""
+
+    hit: int = 0
+    of: int = 0
+
+    @property
+    def percent(self) -> int | None:
+        """Rounded half up, or None when nothing was measured."""
+        return None if not self.of else (200 * self.hit + self.of) // (2 * self.of)
+
+    def __add__(self, other: Rate) -> Rate:
+        return Rate(self.hit + other.hit, self.of + other.of)
+
+    def phrase(self, none: str) -> str:
+        """`4 of 5 (80%)`, or `none` when nothing was measured."""
+        return none if not self.of else f"{self.hit} of {self.of} ({self.percent}%)"
+
+
+NO_WEEKS = (Rate(),) * WEEKS
+
+
+@dataclass(frozen=True)
+class FollowUpFact:
+    """A visit whose summary e-mail was overdue and not sent at the digest's end."""
 
     technician_id: int
     client: str
     visited_at: datetime
-    minutes: int
-    followup_sent_at: datetime | None
-
-    @property
-    def deadline(self) -> datetime:
-        """When its follow-up e-mail was due."""
-        return self.visited_at + FOLLOWUP_DEADLINE
-
-    def on_time(self) -> bool:
-        """The follow-up was marked sent by its deadline."""
-        return self.followup_sent_at is not None and self.followup_sent_at <= self.deadline
-
-    def open_at(self, moment: datetime) -> bool:
-        """The follow-up was overdue and not sent at `moment`."""
-        sent = self.followup_sent_at
-        return self.deadline < moment and (sent is None or sent >= moment)
 
 
 @dataclass(frozen=True)
 class PromiseFact:
-    """A promise and when it was kept."""
+    """A promise due in the digest's week and not kept by its due date (kept late, or still open)."""
 
-    id: int
     technician_id: int
     client: str
     text: str
     due_at: datetime
     done_at: datetime | None
-
-    def on_time(self) -> bool:
-        """Kept by its due date."""
-        return self.done_at is not None and self.done_at <= self.due_at
-
-    def open_at(self, moment: datetime) -> bool:
-        """Past due and not kept at `moment`."""
-        return self.due_at < moment and (self.done_at is None or self.done_at >= moment)
 
 
 @dataclass(frozen=True)
@@ -256,13 +259,24 @@ class RiskFact:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """Everything a digest says, read at once: the 8 weeks ending at `end`, the last of which it covers."""
+    """Everything a digest says, read at once: the 8 weeks ending at `end`, the last of which it covers.
+
+    The database counts the figures, by technician; only what the digest lists comes as rows.
+    """
 
     tz: ZoneInfo
     bounds: tuple[datetime, ...]
     technicians: dict[int, str]
-    visits: tuple[VisitFact, ...]
-    promises: tuple[PromiseFact, ...]
+    # By technician: visits and minutes on site in the week; follow-ups and promises due in each of the
+    # 8 weeks (hit: done on time); promises overdue and open at the end; follow-ups on time in a row,
+    # counting back from the latest due in the 8 weeks.
+    visits: dict[int, tuple[int, int]]
+    followups: dict[int, tuple[Rate, ...]]
+    promises: dict[int, tuple[Rate, ...]]
+    open_promises: dict[int, int]
+    streaks: dict[int, int]
+    open_followups: tuple[FollowUpFact, ...]
+    broken: tuple[PromiseFact, ...]
     calls: tuple[CallFact, ...]
     clients: tuple[ClientFact, ...]
     dead: tuple[DeadFact, ...]
@@ -302,37 +316,10 @@ def _latest(touched: datetime | None, recorded: datetime | None) -> datetime | N
 def gather(session: Session, *, workspace_id: int, end: datetime, tz: ZoneInfo) -> Snapshot:
     """Read what the digest of the week ending at `end` needs, as it stood at `end`."""
     bounds = week_bounds(end, tz)
-    first, start = bounds[0], bounds[-2]
+    start = bounds[-2]
     names = repo.technician_names(session, workspace_id=workspace_id)
-    # The 8 weeks' follow-ups are due 24 h after their visits: the visits start a day earlier.
-    visits = tuple(
-        VisitFact(*row)
-        for row in repo.digest_visits(
-            session, workspace_id=workspace_id, since=first - FOLLOWUP_DEADLINE, end=end
-        )
-    )
-    promises = tuple(
-        PromiseFact(*row)
-        for row in repo.digest_promises(session, workspace_id=workspace_id, since=first, end=end)
-    )
     calls = tuple(
         CallFact(*row) for row in repo.uncalled_cancellations(session, workspace_id=workspace_id, end=end)
-    )
-    touched = [repo.last_touches(session, workspace_id=workspace_id, before=bound) for bound in bounds[1:]]
-    clients = tuple(
-        ClientFact(
-            name,
-            owner,
-            cadence,
-            created,
-            tuple(
-                _latest(week.get(client_id), last if last is not None and last < bound else None)
-                for week, bound in zip(touched, bounds[1:], strict=True)
-            ),
-        )
-        for client_id, name, owner, cadence, created, last in repo.clients_existing(
-            session, workspace_id=workspace_id, end=end
-        )
     )
     # Undeliverable reminders since the last digest that went out, so none goes unseen for a missed week.
     previous = repo.last_sent(session, workspace_id=workspace_id, kind=KIND, before=end)
@@ -346,21 +333,273 @@ def gather(session: Session, *, workspace_id: int, end: datetime, tz: ZoneInfo) 
     return Snapshot(
         unnoticed=_unnoticed(session, workspace_id, start, end),
         risks=_risks(session, workspace_id, start, end),
-        needs=tuple(
-            proactive.explained(need, client, tz, proactive.visit_days(session, need, tz))
-            for need, client in proactive.spotted(session, now=end, workspace_id=workspace_id)
-        ),
+        needs=_needs(session, workspace_id, end, tz),
         tz=tz,
         bounds=tuple(bounds),
         technicians={number: technician_name(user, name) for number, (user, name) in names.items()},
-        visits=visits,
-        promises=promises,
+        visits=_week_visits(session, workspace_id, start, end),
+        followups=_followups_due(session, workspace_id, bounds),
+        promises=_promises_due(session, workspace_id, bounds),
+        open_promises=_open_promises(session, workspace_id, end),
+        streaks=_streaks(session, workspace_id, bounds),
+        open_followups=_open_followups(session, workspace_id, end),
+        broken=_broken_promises(session, workspace_id, start, end),
         calls=calls,
-        clients=clients,
+        clients=_clients(session, workspace_id, bounds),
         dead=dead,
         touches=repo.count_touches(session, workspace_id=workspace_id, start=start, end=end),
         promises_made=repo.count_promises_made(session, workspace_id=workspace_id, start=start, end=end),
         platform=repo.workspace_platform(session, workspace_id=workspace_id),
+    )
+
+
+# -- Reading: the figures counted by the database, and the rows the digest lists ---------------------------
+
+
+class _FollowUpDue(FunctionElement[datetime]):
+    """When a visit's follow-up e-mail falls due (FOLLOWUP_DEADLINE, a day, after it), reckoned in SQL."""
+
+    type = UTCDateTime()
+    inherit_cache = True
+
+
+@compiles(_FollowUpDue, "sqlite")
+def _followup_due_on_sqlite(element: _FollowUpDue, compiler: SQLCompiler, **kw: Any) -> str:
+    # SQLite keeps UTC instants as text, "2026-11-23 15:00:00.000000": the next date, then the time as
+    # written (its date functions would round the microseconds to milliseconds).
+    instant = compiler.process(element.clauses, **kw)
+    return f"(date(substr({instant}, 1, 10), '+1 day') || substr({instant}, 11))"
+
+
+@compiles(_FollowUpDue, "postgresql")
+def _followup_due_on_postgresql(element: _FollowUpDue, compiler: SQLCompiler, **kw: Any) -> str:
+    # 24 hours, not "1 day", which in the session's time zone can be 23 or 25 hours.
+    return f"({compiler.process(element.clauses, **kw)} + interval '24 hours')"
+
+
+_SENT_ON_TIME = Visit.followup_sent_at <= _FollowUpDue(Visit.visited_at)
+_KEPT_ON_TIME = Promise.done_at <= Promise.due_at
+
+
+def _week_of(instant: InstrumentedAttribute[datetime], bounds: Sequence[datetime]) -> ColumnElement[int]:
+    """Which of the 8 weeks that `bounds` delimit an instant within them falls in, 0 the oldest."""
+    return case(*((instant < bound, week) for week, bound in enumerate(bounds[1:-1])), else_=WEEKS - 1)
+
+
+def _by_week(rows: Iterable[tuple[int, int, int, int]]) -> dict[int, tuple[Rate, ...]]:
+    """Rows of (technician, week, due, done on time) as each technician's 8 weeks."""
+    weeks: dict[int, list[Rate]] = {}
+    for technician_id, week, due, on_time in rows:
+        weeks.setdefault(technician_id, list(NO_WEEKS))[week] = Rate(on_time, due)
+    return {technician_id: tuple(rates) for technician_id, rates in weeks.items()}
+
+
+def _a_day_before(bounds: Sequence[datetime]) -> list[datetime]:
+    """The bounds a day earlier: a follow-up falls due in a week when its visit was a day before it."""
+    return [bound.astimezone(UTC) - FOLLOWUP_DEADLINE for bound in bounds]
+
+
+def _week_visits(
+    session: Session, workspace_id: int, start: datetime, end: datetime
+) -> dict[int, tuple[int, int]]:
+    """Each technician's visits in the week, and their minutes on site."""
+    rows = session.execute(
+        select(Visit.technician_id, func.count(), func.sum(Visit.minutes))
+        .where(Visit.workspace_id == workspace_id, Visit.visited_at >= start, Visit.visited_at < end)
+        .group_by(Visit.technician_id)
+    )
+    return {technician_id: (count, minutes) for technician_id, count, minutes in rows.tuples()}
+
+
+def _followups_due(
+    session: Session, workspace_id: int, bounds: Sequence[datetime]
+) -> dict[int, tuple[Rate, ...]]:
+    """Each technician's follow-up e-mails due in each of the 8 weeks, and how many were sent on time."""
+    due = _a_day_before(bounds)
+    week = _week_of(Visit.visited_at, due).label("week")
+    rows = session.execute(
+        select(Visit.technician_id, week, func.count(), func.sum(case((_SENT_ON_TIME, 1), else_=0)))
+        .where(Visit.workspace_id == workspace_id, Visit.visited_at >= due[0], Visit.visited_at < due[-1])
+        .group_by(Visit.technician_id, week)
+    )
+    return _by_week(rows.tuples())
+
+
+def _promises_due(
+    session: Session, workspace_id: int, bounds: Sequence[datetime]
+) -> dict[int, tuple[Rate, ...]]:
+    """Each technician's promises due in each of the 8 weeks, and how many were kept on time."""
+    week = _week_of(Promise.due_at, bounds).label("week")
+    rows = session.execute(
+        select(Promise.technician_id, week, func.count(), func.sum(case((_KEPT_ON_TIME, 1), else_=0)))
+        .where(Promise.workspace_id == workspace_id, Promise.due_at >= bounds[0], Promise.due_at < bounds[-1])
+        .group_by(Promise.technician_id, week)
+    )
+    return _by_week(rows.tuples())
+
+
+def _open_promises(session: Session, workspace_id: int, end: datetime) -> dict[int, int]:
+    """How many of each technician's promises were past due and not kept at `end`."""
+    rows = session.execute(
+        select(Promise.technician_id, func.count())
+        .where(
+            Promise.workspace_id == workspace_id,
+            Promise.due_at < end,
+            or_(Promise.done_at.is_(None), Promise.done_at >= end),
+        )
+        .group_by(Promise.technician_id)
+    )
+    return dict(rows.tuples().all())
+
+
+def _streaks(session: Session, workspace_id: int, bounds: Sequence[datetime]) -> dict[int, int]:
+    """Each technician's run of follow-ups sent on time in the 8 weeks: those due after the latest one
+    sent late or not at all (of two due at the same instant, the one logged first counts as the later)."""
+    due = _a_day_before(bounds)
+    in_weeks = (Visit.workspace_id == workspace_id, Visit.visited_at >= due[0], Visit.visited_at < due[-1])
+    late = (
+        select(
+            Visit.technician_id,
+            Visit.visited_at,
+            Visit.id,
+            func.row_number()
+            .over(partition_by=Visit.technician_id, order_by=(Visit.visited_at.desc(), Visit.id))
+            .label("latest"),
+        )
+        .where(*in_weeks, or_(Visit.followup_sent_at.is_(None), ~_SENT_ON_TIME))
+        .subquery()
+    )
+    rows = session.execute(
+        select(Visit.technician_id, func.count())
+        .outerjoin(late, and_(late.c.technician_id == Visit.technician_id, late.c.latest == 1))
+        .where(
+            *in_weeks,
+            _SENT_ON_TIME,
+            or_(
+                late.c.id.is_(None),
+                Visit.visited_at > late.c.visited_at,
+                and_(Visit.visited_at == late.c.visited_at, Visit.id < late.c.id),
+            ),
+        )
+        .group_by(Visit.technician_id)
+    )
+    return dict(rows.tuples().all())
+
+
+def _open_followups(session: Session, workspace_id: int, end: datetime) -> tuple[FollowUpFact, ...]:
+    """The visits whose follow-up e-mail was overdue and not sent at `end`, oldest first."""
+    rows = session.execute(
+        select(Visit.technician_id, Client.name, Visit.visited_at)
+        .join(Client, Client.id == Visit.client_id)
+        .where(
+            Visit.workspace_id == workspace_id,
+            Visit.visited_at < end.astimezone(UTC) - FOLLOWUP_DEADLINE,
+            or_(Visit.followup_sent_at.is_(None), Visit.followup_sent_at >= end),
+        )
+        .order_by(Visit.visited_at, Visit.id)
+    )
+    return tuple(FollowUpFact(*row) for row in rows.tuples())
+
+
+def _broken_promises(
+    session: Session, workspace_id: int, start: datetime, end: datetime
+) -> tuple[PromiseFact, ...]:
+    """The promises due in the week and not kept by their due date, soonest due first."""
+    rows = session.execute(
+        select(Promise.technician_id, Client.name, Promise.text, Promise.due_at, Promise.done_at)
+        .join(Client, Client.id == Promise.client_id)
+        .where(
+            Promise.workspace_id == workspace_id,
+            Promise.due_at >= start,
+            Promise.due_at < end,
+            or_(Promise.done_at.is_(None), ~_KEPT_ON_TIME),
+        )
+        .order_by(Promise.due_at, Promise.id)
+    )
+    return tuple(PromiseFact(*row) for row in rows.tuples())
+
+
+def _clients(session: Session, workspace_id: int, bounds: Sequence[datetime]) -> tuple[ClientFact, ...]:
+    """The clients added before the end and not archived by then, by name, each with its last touch by
+    the end of each of the 8 weeks (the touches read once, not once a week)."""
+    end = bounds[-1]
+    touched = (
+        select(
+            Touch.client_id,
+            *(func.max(case((Touch.touched_at < bound, Touch.touched_at))) for bound in bounds[1:]),
+        )
+        .where(Touch.workspace_id == workspace_id, Touch.touched_at < end)
+        .group_by(Touch.client_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(
+            Client.name,
+            Client.owner_id,
+            Client.checkin_cadence_days,
+            Client.created_at,
+            Client.last_touch_at,
+            *list(touched.c)[1:],
+        )
+        .outerjoin(touched, touched.c.client_id == Client.id)
+        .where(
+            Client.workspace_id == workspace_id,
+            Client.created_at < end,
+            or_(Client.archived_at.is_(None), Client.archived_at >= end),
+        )
+        .order_by(Client.name, Client.id)
+    )
+    return tuple(
+        ClientFact(
+            name,
+            owner,
+            cadence,
+            created,
+            tuple(
+                _latest(touch, recorded if recorded is not None and recorded < bound else None)
+                for touch, bound in zip(touches, bounds[1:], strict=True)
+            ),
+        )
+        for name, owner, cadence, created, recorded, *touches in rows.tuples()
+    )
+
+
+def _needs(session: Session, workspace_id: int, end: datetime, tz: ZoneInfo) -> tuple[str, ...]:
+    """The needs spotted in the recent visit notes of the workspace's clients, as the digest words them.
+
+    What `proactive.spotted` and `visit_days` read for one owner, read here for all the clients at once.
+    """
+    current = (Client.workspace_id == workspace_id, Client.archived_at.is_(None))
+    rows = (
+        session.execute(
+            select(Visit.id, Visit.client_id, Client.name, Visit.visited_at, Visit.work_done, Visit.remaining)
+            .join(Client, Client.id == Visit.client_id)
+            .where(*current, Visit.visited_at >= end - WINDOW, Visit.visited_at <= end)
+        )
+        .tuples()
+        .all()
+    )
+    dismissed = {
+        (client_id, topic): raised
+        for client_id, topic, raised in session.execute(
+            select(NeedDismissal.client_id, NeedDismissal.topic, NeedDismissal.raised_at)
+            .join(Client, Client.id == NeedDismissal.client_id)
+            .where(*current)
+        ).tuples()
+    }
+    names = {client_id: name for _, client_id, name, *_ in rows}
+    visited = {visit_id: at for visit_id, _, _, at, *_ in rows}
+    notes = [
+        VisitNote(visit_id, client_id, at, "\n".join(part for part in (done, left) if part))
+        for visit_id, client_id, _, at, done, left in rows
+    ]
+    return tuple(
+        proactive.worded(
+            need,
+            names[need.client_id],
+            [texts.day(visited[visit_id], tz) for visit_id in need.visit_ids[: proactive.NAMED_VISITS]],
+        )
+        for need in spot(notes, now=end, dismissed=dismissed)
     )
 
 
@@ -420,26 +659,6 @@ def _risks(session: Session, workspace_id: int, start: datetime, end: datetime) 
 # -- Figures -------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Rate:
-    """`hit` of `of` measured; no percentage when nothing was measured."""
-
-    hit: int = 0
-    of: int = 0
-
-    @property
-    def percent(self) -> int | None:
-        """Rounded half up, or None when nothing was measured."""
-        return None if not self.of else (200 * self.hit + self.of) // (2 * self.of)
-
-    def __add__(self, other: Rate) -> Rate:
-        return Rate(self.hit + other.hit, self.of + other.of)
-
-    def phrase(self, none: str) -> str:
-        """`4 of 5 (80%)`, or `none` when nothing was measured."""
-        return none if not self.of else f"{self.hit} of {self.of} ({self.percent}%)"
-
-
 def _rate(flags: Iterable[bool]) -> Rate:
     values = list(flags)
     return Rate(sum(values), len(values))
@@ -456,12 +675,18 @@ class WeekRates:
     promises: Rate
 
 
+def _team(by_technician: dict[int, tuple[Rate, ...]]) -> list[Rate]:
+    """Each of the 8 weeks' rates, added up over the technicians."""
+    return [sum((weeks[week] for weeks in by_technician.values()), Rate()) for week in range(WEEKS)]
+
+
 def weekly_rates(snapshot: Snapshot) -> list[WeekRates]:
     """Check-ins, follow-ups and promises on time, for each of the 8 weeks, oldest first.
 
     Check-ins on time: of the clients with an owner that existed at the week's end, those not past
     their cadence at that moment. Follow-ups and promises: those due in the week, done by their due time.
     """
+    followups, promises = _team(snapshot.followups), _team(snapshot.promises)
     weeks = []
     for week, (start, end) in enumerate(zip(snapshot.bounds, snapshot.bounds[1:], strict=False)):
         owned = [
@@ -472,8 +697,8 @@ def weekly_rates(snapshot: Snapshot) -> list[WeekRates]:
                 start=start,
                 end=end,
                 checkins=_rate(not client.overdue(week, end) for client in owned),
-                followups=_rate(v.on_time() for v in snapshot.visits if start <= v.deadline < end),
-                promises=_rate(p.on_time() for p in snapshot.promises if start <= p.due_at < end),
+                followups=followups[week],
+                promises=promises[week],
             )
         )
     return weeks
@@ -512,49 +737,30 @@ class TechnicianWeek:
         return bool(self.visits or self.followups.of or self.promises.of or self.overdue)
 
 
-def _streak(visits: Sequence[VisitFact], start: datetime, end: datetime) -> int:
-    """On-time follow-ups in a row, counting back from the latest due before `end` (if due this week)."""
-    due = sorted((v for v in visits if v.deadline < end), key=lambda v: v.deadline, reverse=True)
-    if not due or due[0].deadline < start:
-        return 0
-    count = 0
-    for visit in due:
-        if not visit.on_time():
-            break
-        count += 1
-    return count
-
-
 def technician_weeks(snapshot: Snapshot) -> list[TechnicianWeek]:
     """Every technician with something to show for the week, by name."""
-    start, end, last = snapshot.start, snapshot.end, WEEKS - 1
-    # Grouped once, so the cost grows with the data, not with the data times the technicians.
-    visits_of: dict[int, list[VisitFact]] = {}
-    for visit in snapshot.visits:
-        visits_of.setdefault(visit.technician_id, []).append(visit)
-    promises_of: dict[int, list[PromiseFact]] = {}
-    for promise in snapshot.promises:
-        promises_of.setdefault(promise.technician_id, []).append(promise)
+    end, this = snapshot.end, WEEKS - 1
+    followups_of = Counter(followup.technician_id for followup in snapshot.open_followups)
     calls_of = Counter(call.technician_id for call in snapshot.calls)
     checkins_of = Counter(
-        client.owner_id for client in snapshot.clients if client.overdue(last, end) and client.owner_id
+        client.owner_id for client in snapshot.clients if client.overdue(this, end) and client.owner_id
     )
     weeks = []
     for number, name in snapshot.technicians.items():
-        visits = visits_of.get(number, [])
-        promises = promises_of.get(number, [])
-        in_window = [v for v in visits if start <= v.visited_at < end]
+        visits, minutes = snapshot.visits.get(number, (0, 0))
+        followups = snapshot.followups.get(number, NO_WEEKS)[this]
         week = TechnicianWeek(
             name=name,
-            visits=len(in_window),
-            minutes=sum(v.minutes for v in in_window),
-            followups=_rate(v.on_time() for v in visits if start <= v.deadline < end),
-            promises=_rate(p.on_time() for p in promises if start <= p.due_at < end),
-            late_followups=sum(v.open_at(end) for v in visits),
+            visits=visits,
+            minutes=minutes,
+            followups=followups,
+            promises=snapshot.promises.get(number, NO_WEEKS)[this],
+            late_followups=followups_of[number],
             late_calls=calls_of[number],
-            late_promises=sum(p.open_at(end) for p in promises),
+            late_promises=snapshot.open_promises.get(number, 0),
             late_checkins=checkins_of[number],
-            streak=_streak(visits, start, end),
+            # A run that ended before the week is no streak this week.
+            streak=snapshot.streaks.get(number, 0) if followups.of else 0,
         )
         if week.anything:
             weeks.append(week)
@@ -683,7 +889,7 @@ def _dead_line(snapshot: Snapshot, dead: DeadFact) -> str:
 
 def _gaps(snapshot: Snapshot) -> dict[str, list[str]]:
     """Each kind of gap, as lines that say what to do, by title."""
-    tz, start, end = snapshot.tz, snapshot.start, snapshot.end
+    tz, end = snapshot.tz, snapshot.end
     names = snapshot.technicians
     last = WEEKS - 1
 
@@ -696,8 +902,7 @@ def _gaps(snapshot: Snapshot) -> dict[str, list[str]]:
     followups = [
         f"Send the summary e-mail for the visit to *{_cut(v.client, NAME_CHARS)}* on {day(v.visited_at)} "
         f"({who(v.technician_id)})."
-        for v in snapshot.visits
-        if v.open_at(end)
+        for v in snapshot.open_followups
     ]
     calls = [
         f"Phone *{_cut(c.client, NAME_CHARS)}* today"
@@ -707,9 +912,7 @@ def _gaps(snapshot: Snapshot) -> dict[str, list[str]]:
         for c in snapshot.calls
     ]
     promises = []
-    for p in snapshot.promises:
-        if not start <= p.due_at < end or p.on_time():
-            continue
+    for p in snapshot.broken:
         said = f"*{_cut(p.client, NAME_CHARS)}*: “{_cut(p.text, TEXT_CHARS)}” ({who(p.technician_id)})"
         if p.done_at is None or p.done_at >= end:
             promises.append(
@@ -824,8 +1027,7 @@ def compose(snapshot: Snapshot) -> Digest:
     gaps = _gaps(snapshot)
     this = weeks[-1]
     span = _span(snapshot)
-    start, end = snapshot.start, snapshot.end
-    visits = [v for v in snapshot.visits if start <= v.visited_at < end]
+    visits = sum(count for count, _ in snapshot.visits.values())
     quiet = not (
         snapshot.touches or visits or this.followups.of or this.promises.of or snapshot.promises_made
     )
@@ -840,11 +1042,10 @@ def compose(snapshot: Snapshot) -> Digest:
             )
         )
     else:
-        minutes = sum(v.minutes for v in visits)
-        by = len({v.technician_id for v in visits})
+        minutes = sum(minutes for _, minutes in snapshot.visits.values())
         did = (
-            f"{_plural(len(visits), 'visit')}, {format_duration(minutes)} on site, by "
-            f"{_plural(by, 'technician')}."
+            f"{_plural(visits, 'visit')}, {format_duration(minutes)} on site, by "
+            f"{_plural(len(snapshot.visits), 'technician')}."
             if visits
             else "No visits logged this week."
         )
@@ -903,7 +1104,7 @@ def compose(snapshot: Snapshot) -> Digest:
         summary=summary,
         details=tuple(details),
         weeks=tuple(weeks),
-        end_day=end.astimezone(snapshot.tz).date(),
+        end_day=snapshot.end.astimezone(snapshot.tz).date(),
         tz=snapshot.tz,
     )
 

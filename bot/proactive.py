@@ -68,9 +68,14 @@ def visit_days(session: Session, need: Need, tz: ZoneInfo) -> list[str]:
 
 def explained(need: Need, client: Client, tz: ZoneInfo, days: Sequence[str] = ()) -> str:
     """The suggestion, and what it rests on: the words found and the visits."""
+    return worded(need, client.name, days)
+
+
+def worded(need: Need, client_name: str, days: Sequence[str] = ()) -> str:
+    """The suggestion at the named client, and what it rests on (`explained`, for a name)."""
     words = ", ".join(f"“{word}”" for word in need.words[:6])
     on = f" Visits: {', '.join(days)}." if days else ""
-    return f"{need.headline(f'*{client.name}*')} (from {words}.){on}"
+    return f"{need.headline(f'*{client_name}*')} (from {words}.){on}"
 
 
 def buttons(need: Need) -> Actions:

@@ -507,48 +507,6 @@ def technician_names(session: Session, *, workspace_id: int) -> dict[int, tuple[
     return {number: (user, name) for number, user, name in rows.tuples()}
 
 
-def digest_visits(
-    session: Session, *, workspace_id: int, since: datetime, end: datetime
-) -> Sequence[Row[tuple[int, str, datetime, int, datetime | None]]]:
-    """Visits from `since` to `end`, and older ones whose follow-up was not sent by `end`.
-
-    As (technician id, client name, visited at, minutes, follow-up sent at), oldest first.
-    """
-    return session.execute(
-        select(Visit.technician_id, Client.name, Visit.visited_at, Visit.minutes, Visit.followup_sent_at)
-        .join(Client, Client.id == Visit.client_id)
-        .where(
-            Visit.workspace_id == workspace_id,
-            Visit.visited_at < end,
-            or_(
-                Visit.visited_at >= since,
-                Visit.followup_sent_at.is_(None),
-                Visit.followup_sent_at >= end,
-            ),
-        )
-        .order_by(Visit.visited_at, Visit.id)
-    ).all()
-
-
-def digest_promises(
-    session: Session, *, workspace_id: int, since: datetime, end: datetime
-) -> Sequence[Row[tuple[int, int, str, str, datetime, datetime | None]]]:
-    """Promises due from `since` to `end`, and older ones not kept by `end`.
-
-    As (promise id, technician id, client name, text, due at, done at), soonest due first.
-    """
-    return session.execute(
-        select(Promise.id, Promise.technician_id, Client.name, Promise.text, Promise.due_at, Promise.done_at)
-        .join(Client, Client.id == Promise.client_id)
-        .where(
-            Promise.workspace_id == workspace_id,
-            Promise.due_at < end,
-            or_(Promise.due_at >= since, Promise.done_at.is_(None), Promise.done_at >= end),
-        )
-        .order_by(Promise.due_at, Promise.id)
-    ).all()
-
-
 def uncalled_cancellations(
     session: Session, *, workspace_id: int, end: datetime
 ) -> Sequence[Row[tuple[int, str, str | None, datetime, datetime | None]]]:
@@ -574,39 +532,6 @@ def uncalled_cancellations(
         )
         .order_by(Appointment.window_start, Appointment.id)
     ).all()
-
-
-def clients_existing(
-    session: Session, *, workspace_id: int, end: datetime
-) -> Sequence[Row[tuple[int, str, int | None, int, datetime, datetime | None]]]:
-    """Clients added before `end` and not archived by then, as (id, name, owner id, cadence in days,
-    created at, last touch), by name. The last touch may come from an imported client list."""
-    return session.execute(
-        select(
-            Client.id,
-            Client.name,
-            Client.owner_id,
-            Client.checkin_cadence_days,
-            Client.created_at,
-            Client.last_touch_at,
-        )
-        .where(
-            Client.workspace_id == workspace_id,
-            Client.created_at < end,
-            or_(Client.archived_at.is_(None), Client.archived_at >= end),
-        )
-        .order_by(Client.name, Client.id)
-    ).all()
-
-
-def last_touches(session: Session, *, workspace_id: int, before: datetime) -> dict[int, datetime]:
-    """Each client's latest touch before an instant, by client id (absent: never touched by then)."""
-    rows = session.execute(
-        select(Touch.client_id, func.max(Touch.touched_at))
-        .where(Touch.workspace_id == workspace_id, Touch.touched_at < before)
-        .group_by(Touch.client_id)
-    )
-    return {client_id: at for client_id, at in rows.tuples() if at is not None}
 
 
 def count_touches(session: Session, *, workspace_id: int, start: datetime, end: datetime) -> int:
