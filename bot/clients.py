@@ -107,6 +107,12 @@ def resolve(
         return existing
     if not force_new:
         suggestions = [name for name, _ in similar(ctx, ref.name)]
+        if key in map(match_key, suggestions):
+            # Committed by another request between the lookup above and this one: PostgreSQL shows each
+            # statement what is committed by then.
+            existing = repo.client_by_key(ctx.session, workspace_id=ctx.workspace_id, key=key)
+            if existing is not None:
+                return existing
         if suggestions:
             raise Refused(
                 did_you_mean(
