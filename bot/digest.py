@@ -63,6 +63,11 @@ DEAD = "Reminders that could not be delivered"
 AT_RISK = "Clients at risk"
 UNNOTICED = "Changed without an acknowledged notice"
 NEEDS = "Needs spotted: suggest a proactive conversation"
+# The needs spotted the digest lists, in the order `needs.spot` gives (most visits first); the rest are
+# counted, and each owner sees theirs on their home with the buttons to act on them.
+NEEDS_SHOWN = 10
+# Where a technician sees the needs spotted at their clients, by platform (Teams has no App Home).
+THEIR_HOME = {"slack": "on their App Home", "teams": "on their home (they type home to Nudgebot)"}
 
 # What a manager can do about each reason a reminder could not be delivered.
 ADVICE = {
@@ -285,8 +290,11 @@ class Snapshot:
     platform: str = "slack"
     unnoticed: tuple[NoticeFact, ...] = ()
     risks: tuple[RiskFact, ...] = ()
-    # The suggestions spotted in visit notes, as the digest words them.
+    # The first NEEDS_SHOWN suggestions spotted in visit notes, as the digest words them; how many were
+    # spotted in all; and how many of those not listed are at clients with no owner (on nobody's home).
     needs: tuple[str, ...] = ()
+    needs_spotted: int = 0
+    needs_unowned: int = 0
 
     @property
     def start(self) -> datetime:
@@ -330,10 +338,13 @@ def gather(session: Session, *, workspace_id: int, end: datetime, tz: ZoneInfo) 
             session, workspace_id=workspace_id, since=since, end=end, skip_kind=KIND
         )
     )
+    needs, needs_spotted, needs_unowned = _needs(session, workspace_id, end, tz)
     return Snapshot(
         unnoticed=_unnoticed(session, workspace_id, start, end),
         risks=_risks(session, workspace_id, start, end),
-        needs=_needs(session, workspace_id, end, tz),
+        needs=needs,
+        needs_spotted=needs_spotted,
+        needs_unowned=needs_unowned,
         tz=tz,
         bounds=tuple(bounds),
         technicians={number: technician_name(user, name) for number, (user, name) in names.items()},
@@ -564,15 +575,27 @@ def _clients(session: Session, workspace_id: int, bounds: Sequence[datetime]) ->
     )
 
 
-def _needs(session: Session, workspace_id: int, end: datetime, tz: ZoneInfo) -> tuple[str, ...]:
-    """The needs spotted in the recent visit notes of the workspace's clients, as the digest words them.
+def _needs(
+    session: Session, workspace_id: int, end: datetime, tz: ZoneInfo
+) -> tuple[tuple[str, ...], int, int]:
+    """The first NEEDS_SHOWN needs spotted in the recent visit notes of the workspace's clients, as the
+    digest words them; how many were spotted; and how many of the others are at clients with no owner.
 
     What `proactive.spotted` and `visit_days` read for one owner, read here for all the clients at once.
+    Only the needs listed are worded, so the wording costs the same however many are spotted.
     """
     current = (Client.workspace_id == workspace_id, Client.archived_at.is_(None))
     rows = (
         session.execute(
-            select(Visit.id, Visit.client_id, Client.name, Visit.visited_at, Visit.work_done, Visit.remaining)
+            select(
+                Visit.id,
+                Visit.client_id,
+                Client.name,
+                Client.owner_id,
+                Visit.visited_at,
+                Visit.work_done,
+                Visit.remaining,
+            )
             .join(Client, Client.id == Visit.client_id)
             .where(*current, Visit.visited_at >= end - WINDOW, Visit.visited_at <= end)
         )
@@ -587,20 +610,23 @@ def _needs(session: Session, workspace_id: int, end: datetime, tz: ZoneInfo) -> 
             .where(*current)
         ).tuples()
     }
-    names = {client_id: name for _, client_id, name, *_ in rows}
-    visited = {visit_id: at for visit_id, _, _, at, *_ in rows}
+    clients = {client_id: (name, owner_id) for _, client_id, name, owner_id, *_ in rows}
+    visited = {visit_id: at for visit_id, _, _, _, at, *_ in rows}
     notes = [
         VisitNote(visit_id, client_id, at, "\n".join(part for part in (done, left) if part))
-        for visit_id, client_id, _, at, done, left in rows
+        for visit_id, client_id, _, _, at, done, left in rows
     ]
-    return tuple(
+    spotted = spot(notes, now=end, dismissed=dismissed)
+    shown = tuple(
         proactive.worded(
             need,
-            names[need.client_id],
+            clients[need.client_id][0],
             [texts.day(visited[visit_id], tz) for visit_id in need.visit_ids[: proactive.NAMED_VISITS]],
         )
-        for need in spot(notes, now=end, dismissed=dismissed)
+        for need in spotted[:NEEDS_SHOWN]
     )
+    unowned = sum(clients[need.client_id][1] is None for need in spotted[NEEDS_SHOWN:])
+    return shown, len(spotted), unowned
 
 
 def _unnoticed(session: Session, workspace_id: int, start: datetime, end: datetime) -> tuple[NoticeFact, ...]:
@@ -893,8 +919,14 @@ def _gaps(snapshot: Snapshot) -> dict[str, list[str]]:
     names = snapshot.technicians
     last = WEEKS - 1
 
+    # Thousands of unsent follow-ups fall on a few hundred days: each day's text is worked out once.
+    said_days: dict[date, str] = {}
+
     def day(moment: datetime) -> str:
-        return texts.day(moment, tz, now=end)
+        local = moment.astimezone(tz).date()
+        if local not in said_days:
+            said_days[local] = texts.day(moment, tz, now=end)
+        return said_days[local]
 
     def who(technician_id: int | None) -> str:
         return names.get(technician_id, "no owner") if technician_id is not None else "no owner"
@@ -975,8 +1007,25 @@ def _gaps(snapshot: Snapshot) -> dict[str, list[str]]:
         "Promises broken": promises,
         "Clients overdue for a check-in": checkins,
         DEAD: dead,
-        NEEDS: list(snapshot.needs),
+        NEEDS: [*snapshot.needs, *_more_needs(snapshot)],
     }
+
+
+def _more_needs(snapshot: Snapshot) -> list[str]:
+    """The line after the needs listed that counts the others and says where their owners see them."""
+    more = snapshot.needs_spotted - len(snapshot.needs)
+    if more <= 0:
+        return []
+    home = THEIR_HOME.get(snapshot.platform, THEIR_HOME["slack"])
+    line = f"…and {more} more: each owner sees theirs {home}, with *Raised it with them* and *Not useful*."
+    if snapshot.needs_unowned == 1:
+        line += " 1 is at a client with no owner, so nobody sees it there: give that client an owner."
+    elif snapshot.needs_unowned:
+        line += (
+            f" {snapshot.needs_unowned} are at clients with no owner, so nobody sees them there: give those "
+            "clients an owner."
+        )
+    return [line]
 
 
 _ATTENTION = {
@@ -1072,12 +1121,17 @@ def compose(snapshot: Snapshot) -> Digest:
                 "and every client checked in. :sparkles:"
             )
         )
-    if snapshot.needs:
+    if snapshot.needs_spotted:
         # Not a gap: a chance to raise something with a client before they have to.
+        listed = (
+            "in the thread"
+            if snapshot.needs_spotted <= len(snapshot.needs)
+            else f"the first {len(snapshot.needs)} in the thread"
+        )
         blocks.append(
             Section(
-                f"*Needs spotted*: {_plural(len(snapshot.needs), 'recurring problem')} in visit notes, "
-                "each a chance for a proactive conversation (in the thread)."
+                f"*Needs spotted*: {_plural(snapshot.needs_spotted, 'recurring problem')} in visit notes, "
+                f"each a chance for a proactive conversation ({listed})."
             )
         )
     detail_blocks: list[Block] = []

@@ -285,7 +285,8 @@ def _needs(ctx: Context) -> _Part:
         line = f":bulb: {proactive.explained(need, client, ctx.tz, days)}"
         actions = proactive.buttons(need)
         entries.append(_Entry(full=(Section(line), actions), line=Section(line, button=actions.buttons[0])))
-    return _Part("Needs spotted", tuple(entries), len(spotted), "…and {count} more: the digest lists them")
+    more = "…and {count} more: they show here as you deal with these (Raised it with them, Not useful)"
+    return _Part("Needs spotted", tuple(entries), len(spotted), more)
 
 
 def _zone_text(ctx: Context) -> str:

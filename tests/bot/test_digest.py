@@ -273,6 +273,39 @@ def test_a_perfect_week_and_a_streak_are_named(seed: Seed) -> None:
     assert composed.summary.summary == "Team digest for Mon 16 Nov – Mon 23 Nov: follow-ups on time 100%"
 
 
+def test_the_thread_lists_the_first_needs_spotted_and_counts_the_rest_for_their_owners_homes(
+    seed: Seed,
+) -> None:
+    ana = seed.technician("U111", "Ana")
+    # Twelve clients with a printer that keeps failing, each visited last on a later day than the one
+    # before, so the needs come newest first: Client 11 to Client 00. Client 00 has no owner.
+    for number in range(12):
+        client = seed.client(f"Client {number:02d}", ana if number else None)
+        for day in (3, 5, 10 + number):
+            seed.visit(ana, client, at(day), sent=at(day, 12))
+
+    composed = seed.digest()
+
+    assert (
+        "*Needs spotted*: 12 recurring problems in visit notes, each a chance for a proactive conversation "
+        "(the first 10 in the thread)."
+    ) in lines(composed.summary)
+    shown = thread_lines(composed)
+    needs = shown[shown.index(f"*{digest.NEEDS}*") + 1 :]
+    assert len(needs) == digest.NEEDS_SHOWN + 1 == 11
+    assert needs[0] == (
+        "*Client 11*: printer trouble in 3 of the last 3 visits — suggest replacing the printer? (from "
+        "“fuser”.) Visits: Sat 21 Nov, Thu 5 Nov, Tue 3 Nov."
+    )
+    assert [need.split("*")[1] for need in needs[:-1]] == [
+        f"Client {number:02d}" for number in range(11, 1, -1)
+    ]
+    assert needs[-1] == (
+        "…and 2 more: each owner sees theirs on their App Home, with *Raised it with them* and *Not useful*. "
+        "1 is at a client with no owner, so nobody sees it there: give that client an owner."
+    )
+
+
 def test_a_week_with_each_kind_of_gap_says_what_to_do_about_each(seed: Seed) -> None:
     ana = seed.technician("U111", "Ana")
     bo = seed.technician("U222", None)
