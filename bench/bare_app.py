@@ -16,8 +16,8 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 
-def build_bolt_app(*, signing_secret: str, bot_token: str, api_url: str) -> AsyncApp:
-    """Build an AsyncApp whose only listener acks /visit and nothing else."""
+def authorized_app(*, signing_secret: str, bot_token: str, api_url: str) -> AsyncApp:
+    """An AsyncApp with no listeners, authorized by a fixed answer for team T111."""
     result = AuthorizeResult(
         enterprise_id=None, team_id="T111", bot_token=bot_token, bot_user_id="UBOT", bot_id="B111"
     )
@@ -26,11 +26,16 @@ def build_bolt_app(*, signing_secret: str, bot_token: str, api_url: str) -> Asyn
     async def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
         return result
 
-    app = AsyncApp(
+    return AsyncApp(
         signing_secret=signing_secret,
         authorize=authorize,
         client=AsyncWebClient(base_url=api_url),
     )
+
+
+def build_bolt_app(*, signing_secret: str, bot_token: str, api_url: str) -> AsyncApp:
+    """Build an AsyncApp whose only listener acks /visit and nothing else."""
+    app = authorized_app(signing_secret=signing_secret, bot_token=bot_token, api_url=api_url)
 
     async def ack_visit(ack: AsyncAck) -> None:
         await ack()

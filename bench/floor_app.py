@@ -38,13 +38,11 @@ from typing import Any, Protocol, TypeVar
 import psycopg
 import uvicorn
 from slack_bolt.async_app import AsyncAck, AsyncApp
-from slack_bolt.authorization import AuthorizeResult
-from slack_sdk.web.async_client import AsyncWebClient
 
-# The repository root, so the bare app's web half is imported as the harness imports it.
+# The repository root, so the bare app's halves are imported as the harness imports them.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.bare_app import build_web_app
+from bench.bare_app import authorized_app, build_web_app
 
 # PostgreSQL: as many workers (and connections) as the bot's CoreRunner has threads. SQLite: one, as it has
 # one writer; a single thread's queue is first come, first served, where four threads on a lock let the
@@ -329,19 +327,7 @@ sqlite3.register_adapter(datetime, _sqlite_time)
 
 def build_bolt_app(*, signing_secret: str, bot_token: str, api_url: str, store: Store) -> AsyncApp:
     """Build an AsyncApp whose listeners write each command's rows, then ack with one line."""
-    result = AuthorizeResult(
-        enterprise_id=None, team_id="T111", bot_token=bot_token, bot_user_id="UBOT", bot_id="B111"
-    )
-
-    # A fixed answer keeps auth.test (and any network) off the request path; `token=` would conflict.
-    async def authorize(enterprise_id: str | None, team_id: str | None) -> AuthorizeResult:
-        return result
-
-    app = AsyncApp(
-        signing_secret=signing_secret,
-        authorize=authorize,
-        client=AsyncWebClient(base_url=api_url),
-    )
+    app = authorized_app(signing_secret=signing_secret, bot_token=bot_token, api_url=api_url)
 
     async def visit(ack: AsyncAck, body: dict[str, Any]) -> None:
         line = parse_visit(str(body.get("text", "")))
