@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, select, text
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import StatementError
 
 from storage.db import make_engine, make_session_factory, normalize_url
 from storage.migrate import alembic_config, current_revision, head_revision, upgrade
 from storage.models import Base, ProcessedRequest, Workspace
 from storage.repositories import claim_request, ensure_technician, ensure_workspace
+from storage.types import UTCDateTime
 
 
 def test_the_database_is_at_the_newest_revision_and_matches_the_models(engine: Engine) -> None:
@@ -60,6 +63,29 @@ def test_times_come_back_as_the_same_utc_instant(engine: Engine) -> None:
         stored = session.scalars(select(ProcessedRequest)).one().received_at
     assert stored == datetime(2026, 3, 29, 10, 0, tzinfo=UTC)
     assert stored.tzinfo is UTC
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2026, 3, 29, 12, 0, tzinfo=timezone(timedelta(hours=2))),
+        datetime(2026, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC),
+        datetime(1, 1, 1, 0, 0, 0, 1, tzinfo=UTC),
+        datetime(2026, 6, 1, 3, 4, 5, 60, tzinfo=ZoneInfo("America/Chicago")),
+    ],
+)
+def test_sqlite_stores_a_time_as_the_text_its_own_dialect_writes(moment: datetime) -> None:
+    # UTCDateTime writes SQLite's text itself (in one step, for speed): rows stored before, and the
+    # SQL that compares them as text, must see exactly what SQLAlchemy's DATETIME would have written.
+    dialect = sqlite.dialect()
+    ours = UTCDateTime().bind_processor(dialect)
+    theirs = sqlite.DATETIME().bind_processor(dialect)
+    assert ours is not None
+    assert theirs is not None
+    assert ours(moment) == theirs(moment.astimezone(UTC).replace(tzinfo=None))
+    assert ours(None) is None
+    with pytest.raises(ValueError, match="naive datetime"):
+        ours(moment.replace(tzinfo=None))
 
 
 def test_a_naive_time_is_refused_and_nothing_is_stored(engine: Engine) -> None:
