@@ -16,13 +16,16 @@ Each round times, on the same data and in alternating order:
   floor    what no planner can do without, in one transaction, rolled back:
              query   one hand-written SQL query (UNION ALL of the planners' filters) returning the due
                      subjects; this alone was the floor until the insert was added;
+             ask     the question's filter, one query per distinct interval, through the index of
+                     migration 0008 (`ix_clients_quiet_since`);
              insert  a raw-SQL `executemany` insert-or-ignore of one outbox row per due subject, in the
                      driver's own parameter style (no rule applied: every row gets today as its period);
   planner  `jobs.planners.plan(session, now=..., default_tz=...)`, rolled back afterwards, and within
            it the insert of the nudges, so "query + rules" = planner - insert.
 The medians are reported, with two ratios: planner / query ("/query", comparable with the figures from
-before the insert was part of the floor) and planner / (query + insert) ("/floor"), on which the target
-is judged. Targets: planner <= 5 x (query + insert), and the largest scale <= 1.2 x the smallest.
+before the insert was part of the floor) and planner / (query + ask + insert) ("/floor"), on which the
+target is judged. Targets: planner <= 5 x (query + ask + insert), and the largest scale <= 1.2 x the
+smallest.
 Exit status: 0 when both are met, 2 when one is missed.
 """
 
@@ -244,18 +247,23 @@ def floor_query(backend: str) -> str:
     """
 
 
-# No index serves the question's cut-off (migration 0007 added none), so this reads every client, once
-# per distinct interval, with the cut-off bound as a value: a cut-off worked out in SQL for every row,
-# or read from a joined row, costs SQLite two to three times as much.
+# The question's cut-off is the one migration 0008 indexes (`ix_clients_quiet_since`): the latest of
+# when the client was added, last answered and was last asked, spelt as the index spells it, so the
+# query reads the quiet clients alone. One query per distinct interval, with the cut-off bound as a
+# value: a cut-off worked out in SQL for every row, or read from a joined row, costs SQLite two to
+# three times as much.
 ASK_INTERVALS = "SELECT DISTINCT feedback_every_days FROM workspaces"
-ASK_QUERY = """
+
+
+def ask_query(backend: str) -> str:
+    latest = "max" if backend == "sqlite" else "greatest"
+    return f"""
     SELECT 'client:' || c.id AS subject, 'ask' AS kind, c.owner_id AS technician_id,
            c.workspace_id AS workspace_id
       FROM clients c JOIN workspaces w ON w.id = c.workspace_id
      WHERE w.feedback_every_days = :every AND c.owner_id IS NOT NULL AND c.archived_at IS NULL
-       AND c.created_at <= :cutoff
-       AND (c.last_feedback_at IS NULL OR c.last_feedback_at <= :cutoff)
-       AND (c.feedback_asked_at IS NULL OR c.feedback_asked_at <= :cutoff)
+       AND {latest}(c.created_at, coalesce(c.last_feedback_at, c.created_at),
+                    coalesce(c.feedback_asked_at, c.created_at)) <= :cutoff
 """
 
 
@@ -302,7 +310,7 @@ def ask_due(connection: Connection, backend: str) -> list[Any]:
     due: list[Any] = []
     for every in connection.scalars(text(ASK_INTERVALS)):
         cutoff = _stamp(backend, NOW - timedelta(days=every))
-        due += connection.execute(text(ASK_QUERY), {"every": every, "cutoff": cutoff}).all()
+        due += connection.execute(text(ask_query(backend)), {"every": every, "cutoff": cutoff}).all()
     return due
 
 
@@ -491,7 +499,7 @@ def main(argv: list[str] | None = None) -> int:
     floor_ok = all(r.ratio <= TARGET_FLOOR_RATIO and r.same_due_set for r in results)
     growth_ok = growth is None or growth <= TARGET_SCALE_RATIO
     print(
-        f"{'PASS' if floor_ok else 'MISS'}: planner <= {TARGET_FLOOR_RATIO} x floor (query + insert) "
+        f"{'PASS' if floor_ok else 'MISS'}: planner <= {TARGET_FLOOR_RATIO} x floor (query + ask + insert) "
         f"with the same due set (ratios {', '.join(f'{r.ratio:.2f}' for r in results)}; to the query alone "
         f"{', '.join(f'{r.ratio_query:.2f}' for r in results)})"
     )

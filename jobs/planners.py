@@ -21,6 +21,7 @@ from bot import feedback, notices, nudges
 from bot.due import Due
 from bot.hours import WorkingHours
 from storage.models import (
+    CLIENT_QUIET_SINCE,
     Appointment,
     AppointmentStatus,
     Client,
@@ -256,24 +257,30 @@ def plan_risks(session: Session, technicians: _Technicians, now: datetime) -> li
     return rows
 
 
+def quiet_clients(days: int, now: datetime) -> Select[tuple[Client]]:
+    """The owned, open clients of the workspaces asking every `days` days, quiet for at least that long.
+
+    `feedback.ask_due` then decides: a first asking waits a spread of days more. The filter is the
+    expression `ix_clients_quiet_since` indexes, so this reads the quiet clients, not every client.
+    """
+    return (
+        select(Client)
+        .join(Workspace, Workspace.id == Client.workspace_id)
+        .where(
+            Workspace.feedback_every_days == days,
+            Client.owner_id.is_not(None),
+            Client.archived_at.is_(None),
+            CLIENT_QUIET_SINCE <= now - timedelta(days=days),
+        )
+    )
+
+
 def plan_asks(session: Session, technicians: _Technicians, now: datetime) -> list[dict[str, Any]]:
     """Clients who haven't told us how we are doing in their workspace's interval: their owner asks."""
     rows: list[dict[str, Any]] = []
     for days in session.scalars(select(Workspace.feedback_every_days).distinct()):
-        cutoff = now - timedelta(days=days)
-        query = (
-            select(Client)
-            .join(Workspace, Workspace.id == Client.workspace_id)
-            .where(
-                Workspace.feedback_every_days == days,
-                Client.owner_id.is_not(None),
-                Client.archived_at.is_(None),
-                Client.created_at <= cutoff,
-                or_(Client.last_feedback_at.is_(None), Client.last_feedback_at <= cutoff),
-                or_(Client.feedback_asked_at.is_(None), Client.feedback_asked_at <= cutoff),
-            )
-        )
-        rows += _rows(_all(session, query), lambda c: c.owner_id, feedback.ask_due, technicians, now)
+        quiet = _all(session, quiet_clients(days, now))
+        rows += _rows(quiet, lambda c: c.owner_id, feedback.ask_due, technicians, now)
     return rows
 
 

@@ -8,6 +8,9 @@ from typing import Any
 
 from sqlalchemy import DateTime
 from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
 # How SQLAlchemy's SQLite dialect stores a datetime, as text that sorts as time does.
@@ -60,3 +63,24 @@ def _utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise ValueError("naive datetime given to a UTC column; pass an aware datetime")
     return value.astimezone(UTC)
+
+
+class Latest(FunctionElement[datetime]):
+    """The latest of several moments, none of them NULL: `max()` on SQLite, `greatest()` on PostgreSQL.
+
+    An index on it serves a query only when the query spells the very same expression, so both the
+    index and the query are built from this one construct.
+    """
+
+    type = UTCDateTime()
+    inherit_cache = True
+
+
+@compiles(Latest)
+def _latest_sqlite(element: Latest, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"max({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(Latest, "postgresql")
+def _latest_postgresql(element: Latest, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"greatest({compiler.process(element.clauses, **kw)})"
