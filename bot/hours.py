@@ -24,17 +24,29 @@ class WorkingHours:
     end: time = time(18)
     days: frozenset[int] = field(default=MONDAY_TO_FRIDAY)
     paused_until: date | None = None
-    # `opening_on` by local date. The hours never change, so neither do their openings: the planner
-    # asks the same few days of a technician for each of their nudges, and works each out once.
+    # `opening_on`, and each day's start and end (UTC), by local date. The hours never change, so
+    # neither do these: the planner asks the same few days of a technician for each of their nudges,
+    # and works each out once.
     _openings: dict[date, datetime] = field(
         default_factory=dict, init=False, repr=False, compare=False, hash=False
     )
+    _spans: dict[date, tuple[datetime, datetime]] = field(
+        default_factory=dict, init=False, repr=False, compare=False, hash=False
+    )
+
+    def _span(self, day: date) -> tuple[datetime, datetime]:
+        span = self._spans.get(day)
+        if span is None:
+            opens = datetime.combine(day, self.start, tzinfo=self.tz).astimezone(UTC)
+            closes = datetime.combine(day, self.end, tzinfo=self.tz).astimezone(UTC)
+            span = self._spans[day] = (opens, closes)
+        return span
 
     def _opens(self, day: date) -> datetime:
-        return datetime.combine(day, self.start, tzinfo=self.tz).astimezone(UTC)
+        return self._span(day)[0]
 
     def _closes(self, day: date) -> datetime:
-        return datetime.combine(day, self.end, tzinfo=self.tz).astimezone(UTC)
+        return self._span(day)[1]
 
     def works_on(self, day: date) -> bool:
         """True when `day` (local) is a working day and not within a pause."""
@@ -51,7 +63,10 @@ class WorkingHours:
     def is_working(self, at: datetime) -> bool:
         """True when `at` falls inside working hours."""
         day = self.local_day(at)
-        return self.works_on(day) and self._opens(day) <= at < self._closes(day)
+        if not self.works_on(day):
+            return False
+        opens, closes = self._span(day)
+        return opens <= at < closes
 
     def next_open(self, at: datetime) -> datetime:
         """`at` itself when it is working time, else the moment working time next begins (UTC)."""
@@ -63,7 +78,7 @@ class WorkingHours:
             candidate = day + timedelta(days=offset)
             if not self.works_on(candidate):
                 continue
-            opens, closes = self._opens(candidate), self._closes(candidate)
+            opens, closes = self._span(candidate)
             if at < opens:
                 return opens
             if at < closes:

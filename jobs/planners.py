@@ -65,6 +65,7 @@ class _Technicians:
         self.default_tz = default_tz
         self.now = now
         self.hours: dict[int, WorkingHours] = {}
+        self.distinct: dict[WorkingHours, WorkingHours] = {}
         self.muted: dict[int, frozenset[str]] = {}
         self.at_work: set[int] = set()
 
@@ -76,7 +77,9 @@ class _Technicians:
         for technician in self.session.execute(
             select(*_TECHNICIAN_COLUMNS).where(Technician.id.in_(missing))
         ):
+            # Technicians with the same hours share one `WorkingHours`, and so its days worked out.
             hours = nudges.working_hours(technician, self.default_tz)
+            hours = self.distinct.setdefault(hours, hours)
             self.hours[technician.id] = hours
             self.muted[technician.id] = nudges.muted_kinds(technician)
             if hours.is_working(self.now):
