@@ -24,7 +24,6 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -122,13 +121,36 @@ def _insert_ignoring(table: Table, columns: tuple[str, ...], keys: tuple[str, ..
     inserts: built with them, the statement was compiled afresh for every request's replay key. A row
     comes back only if one was inserted (rowcount is -1 under psycopg 3).
     """
+    return _typed(table, columns, f"{_inserting(table, columns, keys)} DO NOTHING RETURNING 1")
+
+
+@cache
+def _upserting(table: Table, columns: tuple[str, ...], keys: tuple[str, ...], dialect: str) -> TextClause:
+    """INSERT … ON CONFLICT DO UPDATE of every other column, written only when one of them differs.
+
+    Text for the reason `_insert_ignoring` is; "differs", counting NULL as a value, is spelt per
+    dialect (SQLite's `IS NOT` is PostgreSQL's `IS DISTINCT FROM`).
+    """
+    differs = "IS DISTINCT FROM" if dialect == "postgresql" else "IS NOT"
+    others = [name for name in columns if name not in keys]
+    updated = ", ".join(f'"{name}" = excluded."{name}"' for name in others)
+    # The time a row was written changes on every call: on its own it is no change.
+    compared = [name for name in others if name != "updated_at"]
+    changed = " OR ".join(f'"{table.name}"."{name}" {differs} excluded."{name}"' for name in compared)
+    return _typed(
+        table, columns, f"{_inserting(table, columns, keys)} DO UPDATE SET {updated} WHERE {changed}"
+    )
+
+
+def _inserting(table: Table, columns: tuple[str, ...], keys: tuple[str, ...]) -> str:
     names = ", ".join(f'"{name}"' for name in columns)
     placeholders = ", ".join(f":{name}" for name in columns)
     conflict = ", ".join(f'"{name}"' for name in keys)
-    return text(
-        f'INSERT INTO "{table.name}" ({names}) VALUES ({placeholders}) '
-        f"ON CONFLICT ({conflict}) DO NOTHING RETURNING 1"
-    ).bindparams(*(bindparam(name, type_=table.c[name].type) for name in columns))
+    return f'INSERT INTO "{table.name}" ({names}) VALUES ({placeholders}) ON CONFLICT ({conflict})'
+
+
+def _typed(table: Table, columns: tuple[str, ...], sql: str) -> TextClause:
+    return text(sql).bindparams(*(bindparam(name, type_=table.c[name].type) for name in columns))
 
 
 def claim_request(session: Session, *, key: str, now: datetime) -> bool:
@@ -654,9 +676,10 @@ def remember_conversation(
     team_id: str | None,
     now: datetime,
 ) -> None:
-    """Store a conversation, or refresh its service URL (which can change) and whose chat it is."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    """Store a conversation, or refresh its service URL (which can change) and whose chat it is.
+
+    Written only when something changed: most requests come from a conversation already stored.
+    """
     values = {
         "workspace_id": workspace_id,
         "conversation_id": conversation_id,
@@ -666,17 +689,11 @@ def remember_conversation(
         "team_id": team_id,
         "updated_at": now,
     }
-    statement = insert(Conversation).values(**values)
-    kept = ("kind", "service_url", "technician_id", "team_id")
-    changed = or_(*(getattr(Conversation, name).is_distinct_from(statement.excluded[name]) for name in kept))
-    session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["workspace_id", "conversation_id"],
-            set_={name: statement.excluded[name] for name in (*kept, "updated_at")},
-            # Written only when something changed: most requests come from a conversation already stored.
-            where=changed,
-        )
+    dialect = session.get_bind().dialect.name
+    statement = _upserting(
+        Conversation.__table__, tuple(values), ("workspace_id", "conversation_id"), dialect
     )
+    session.connection().execute(statement, values)
 
 
 def forget_conversations(
