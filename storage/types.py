@@ -68,8 +68,9 @@ def _utc(value: datetime) -> datetime:
 class Latest(FunctionElement[datetime]):
     """The latest of several moments, none of them NULL: `max()` on SQLite, `greatest()` on PostgreSQL.
 
-    An index on it serves a query only when the query spells the very same expression, so both the
-    index and the query are built from this one construct.
+    An index on it serves a query only when the query spells the very same expression, so the model's
+    index and the query are both built from this one construct. (A migration spells it out as text;
+    tests/jobs/test_question_planner.py fails when the two part.)
     """
 
     type = UTCDateTime()
