@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
 
 from jobs.planners import quiet_clients
@@ -34,8 +34,8 @@ def workspace(engine: Engine) -> Iterator[Session]:
 
 
 def add_client(session: Session, name: str, *, owned: bool = True, **moments: datetime) -> None:
-    workspace = session.query(Workspace).one()
-    ana = session.query(Technician).one()
+    workspace = session.scalars(select(Workspace)).one()
+    ana = session.scalars(select(Technician)).one()
     session.add(
         Client(
             workspace_id=workspace.id,
