@@ -125,17 +125,16 @@ def _insert_ignoring(table: Table, columns: tuple[str, ...], keys: tuple[str, ..
 
 
 @cache
-def _upserting(table: Table, columns: tuple[str, ...], keys: tuple[str, ...], dialect: str) -> TextClause:
-    """INSERT … ON CONFLICT DO UPDATE of every other column, written only when one of them differs.
+def _upserting(
+    table: Table, columns: tuple[str, ...], keys: tuple[str, ...], compared: tuple[str, ...], dialect: str
+) -> TextClause:
+    """INSERT … ON CONFLICT DO UPDATE of every other column, written only when one of `compared` differs.
 
     Text for the reason `_insert_ignoring` is; "differs", counting NULL as a value, is spelt per
     dialect (SQLite's `IS NOT` is PostgreSQL's `IS DISTINCT FROM`).
     """
     differs = "IS DISTINCT FROM" if dialect == "postgresql" else "IS NOT"
-    others = [name for name in columns if name not in keys]
-    updated = ", ".join(f'"{name}" = excluded."{name}"' for name in others)
-    # The time a row was written changes on every call: on its own it is no change.
-    compared = [name for name in others if name != "updated_at"]
+    updated = ", ".join(f'"{name}" = excluded."{name}"' for name in columns if name not in keys)
     changed = " OR ".join(f'"{table.name}"."{name}" {differs} excluded."{name}"' for name in compared)
     return _typed(
         table, columns, f"{_inserting(table, columns, keys)} DO UPDATE SET {updated} WHERE {changed}"
@@ -236,9 +235,14 @@ def add_client(
     return client
 
 
+def _restarts_clock(client: Client, at: datetime) -> bool:
+    """Whether a touch at `at` restarts the client's check-in clock: not when a later one already has."""
+    return client.last_touch_at is None or client.last_touch_at < at
+
+
 def _touch(client: Client, technician_id: int, kind: TouchKind, at: datetime, **details: Any) -> Touch:
     """A new touch; it restarts the client's check-in clock."""
-    if client.last_touch_at is None or client.last_touch_at < at:
+    if _restarts_clock(client, at):
         client.last_touch_at = at
     return Touch(
         workspace_id=client.workspace_id,
@@ -309,7 +313,7 @@ def add_visit(
             "touched_at": at,
         },
     )
-    if client.last_touch_at is None or client.last_touch_at < at:
+    if _restarts_clock(client, at):
         connection.execute(_CLIENT_TOUCHED, {"client": client.id, "at": at})
         set_committed_value(client, "last_touch_at", at)
     return visit
@@ -689,9 +693,11 @@ def remember_conversation(
         "team_id": team_id,
         "updated_at": now,
     }
+    # When it was written changes on every call: on its own, that is no change.
+    kept = ("kind", "service_url", "technician_id", "team_id")
     dialect = session.get_bind().dialect.name
     statement = _upserting(
-        Conversation.__table__, tuple(values), ("workspace_id", "conversation_id"), dialect
+        Conversation.__table__, tuple(values), ("workspace_id", "conversation_id"), kept, dialect
     )
     session.connection().execute(statement, values)
 

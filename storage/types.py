@@ -77,7 +77,7 @@ class Latest(FunctionElement[datetime]):
     inherit_cache = True
 
 
-@compiles(Latest)
+@compiles(Latest, "sqlite")
 def _latest_sqlite(element: Latest, compiler: SQLCompiler, **kw: Any) -> str:
     return f"max({compiler.process(element.clauses, **kw)})"
 

@@ -84,7 +84,7 @@ def _local_base(now: datetime, tz: ZoneInfo) -> datetime:
 
 
 # The days typed most often, read without dateparser, which takes about a millisecond a phrase: each
-# means what dateparser makes of it (tests/bot/test_when.py compares them on every day of a week).
+# means what dateparser makes of it (tests/bot/test_grammar_when.py compares them on every day of a week).
 _PLAIN_WEEKDAYS = {
     name: weekday
     for weekday, names in enumerate(
